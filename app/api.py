@@ -1,0 +1,12 @@
+"""Assembles the routers: operations at the root, the REST API under /api/v1."""
+
+from fastapi import APIRouter
+
+from app.ops.router import router as ops_router
+from app.tenancy.router import router as tenancy_router
+
+root_router = APIRouter()
+root_router.include_router(ops_router)
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(tenancy_router)

@@ -1,0 +1,44 @@
+"""Branches of a company."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.repository import TenantScoped
+from app.schemas import Page
+from app.tenancy.models import Branch
+from app.tenancy.phones import normalise_phone
+
+
+class BranchService(TenantScoped):
+    async def create(self, data: dict[str, Any], default_region: str) -> Branch:
+        if data.get("phone"):
+            data["phone"] = normalise_phone(data["phone"], default_region, field="phone")
+        branch = Branch(company_id=self.company_id, **data)
+        self.session.add(branch)
+        await self.session.flush()
+        return branch
+
+    async def get(self, branch_id: int) -> Branch:
+        return await self.get_or_404(Branch, branch_id)
+
+    async def list(self, limit: int, offset: int, *, is_active: bool | None = None) -> Page[Any]:
+        stmt = self.scoped(Branch).order_by(Branch.id)
+        if is_active is not None:
+            stmt = stmt.where(Branch.is_active == is_active)
+        return await self.paginate(stmt, limit, offset)
+
+    async def update(self, branch_id: int, changes: dict[str, Any], default_region: str) -> Branch:
+        branch = await self.get(branch_id)
+        if changes.get("phone"):
+            changes["phone"] = normalise_phone(changes["phone"], default_region, field="phone")
+        for field, value in changes.items():
+            setattr(branch, field, value)
+        await self.session.flush()
+        return branch
+
+    async def deactivate(self, branch_id: int) -> None:
+        """Branches are deactivated, not deleted: their appointments stay on record."""
+        branch = await self.get(branch_id)
+        branch.is_active = False
+        await self.session.flush()
