@@ -23,6 +23,7 @@ class Cache(Protocol):
     async def incr(self, key: str, ttl_seconds: float | None = None) -> int:
         """Increment and return; `ttl_seconds` is applied when the key is created."""
         ...
+
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -103,7 +104,9 @@ class RedisCache:
 
     def _on_error(self, operation: str, exc: Exception) -> None:
         if not self._degraded:
-            logger.warning("cache.redis_unavailable", extra={"operation": operation, "error": str(exc)})
+            logger.warning(
+                "cache.redis_unavailable", extra={"operation": operation, "error": str(exc)}
+            )
         self._degraded = True
 
     def _on_success(self) -> None:

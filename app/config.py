@@ -14,7 +14,9 @@ class FeatureFlags(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FEATURE_", env_file=".env", extra="ignore")
 
-    processing_time_enabled: bool = Field(False, description="Master switch for split appointments.")
+    processing_time_enabled: bool = Field(
+        False, description="Master switch for split appointments."
+    )
     processing_time_service_whitelist: IdList = Field(
         frozenset(), description="Service ids treated as split even with the master switch off."
     )

@@ -88,7 +88,9 @@ class TenantMixin:
         )
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False
+) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(url, echo=echo)
@@ -139,7 +141,9 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 @asynccontextmanager
-async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def transaction(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
     """One unit of work for jobs and CLI commands: commit on success, roll back on error."""
     async with sessionmaker() as session:
         try:

@@ -48,7 +48,9 @@ CacheDep = Annotated[Cache, Depends(_cache)]
 async def _tenant(request: Request, settings: SettingsDep, cache: CacheDep) -> Tenant:
     raw_key = extract_api_key(request)
     if raw_key is None:
-        raise AuthenticationError("Missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'.")
+        raise AuthenticationError(
+            "Missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'."
+        )
     if settings.admin_api_key and constant_time_equals(raw_key, settings.admin_api_key):
         return Tenant(company_id=None, key_id=None, is_admin=True)
     # A session of its own: authentication must not join the request's write transaction.

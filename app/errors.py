@@ -47,7 +47,9 @@ class ValidationFailedError(DomainError):
     status, type, title = 422, "validation-error", "Validation failed"
 
     def __init__(self, field: str, reason: str, **extensions: Any):
-        super().__init__(f"{field}: {reason}", errors=[{"field": field, "reason": reason}], **extensions)
+        super().__init__(
+            f"{field}: {reason}", errors=[{"field": field, "reason": reason}], **extensions
+        )
 
 
 class AuthenticationError(DomainError):
@@ -140,7 +142,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     return problem_response(
-        exc.status_code, f"http-{exc.status_code}", title, str(exc.detail), request,
+        exc.status_code,
+        f"http-{exc.status_code}",
+        title,
+        str(exc.detail),
+        request,
         dict(exc.headers or {}),
     )
 
@@ -148,8 +154,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("request.unhandled_error", extra={"path": request.url.path})
     return problem_response(
-        500, "internal-error", "Internal server error",
-        "An unexpected error occurred; quote the request id when reporting it.", request,
+        500,
+        "internal-error",
+        "Internal server error",
+        "An unexpected error occurred; quote the request id when reporting it.",
+        request,
     )
 
 

@@ -12,7 +12,10 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 company_id_var: ContextVar[int | None] = ContextVar("company_id", default=None)
 
 # Attributes every LogRecord has; anything else passed through `extra=` is logged as a field.
-_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+}
 
 
 class JsonFormatter(logging.Formatter):

@@ -39,8 +39,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(
-            settings.database_url, pool_size=settings.database_pool_size,
-            max_overflow=settings.database_max_overflow, echo=settings.database_echo,
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            echo=settings.database_echo,
         )
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)

@@ -39,7 +39,8 @@ class RequestContextMiddleware:
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [
-                    *message["headers"], (b"x-request-id", request_id.encode("ascii"))
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode("ascii")),
                 ]
             await send(message)
 

@@ -43,4 +43,7 @@ TimeZoneName = Annotated[
     str, AfterValidator(_check_timezone), Field(examples=["Europe/Berlin"], max_length=64)
 ]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-AwareDatetime = Annotated[datetime, Field(description="ISO 8601; without an offset it is read in the company's time zone.")]
+AwareDatetime = Annotated[
+    datetime,
+    Field(description="ISO 8601; without an offset it is read in the company's time zone."),
+]

@@ -45,7 +45,9 @@ async def make_tenant(db: Sessionmaker, name: str = "Salon", **company: Any) -> 
     await _save(db, company_row)
     raw_key = generate_api_key()
     key = ApiKey(
-        company_id=company_row.id, name="test", prefix=display_prefix(raw_key),
+        company_id=company_row.id,
+        name="test",
+        prefix=display_prefix(raw_key),
         key_hash=hash_api_key(raw_key),
     )
     branch = Branch(company_id=company_row.id, name=f"{name} Mitte")
@@ -63,8 +65,12 @@ async def make_service(db: Sessionmaker, company_id: int, **overrides: Any) -> S
 
 async def make_colour_service(db: Sessionmaker, company_id: int, **overrides: Any) -> Service:
     values: dict[str, Any] = {
-        "name": "Colour", "duration_minutes": 90, "price": Decimal("80.00"),
-        "has_processing_time": True, "initial_duration": 30, "processing_duration": 30,
+        "name": "Colour",
+        "duration_minutes": 90,
+        "price": Decimal("80.00"),
+        "has_processing_time": True,
+        "initial_duration": 30,
+        "processing_duration": 30,
         "final_duration": 30,
     }
     values.update(overrides)
@@ -87,10 +93,15 @@ async def make_staff(
     async with db() as session:
         for weekday, ranges in hours.items():
             for start, end in ranges:
-                session.add(WorkingHours(
-                    company_id=company_id, staff_id=staff.id, weekday=weekday,
-                    start_time=start, end_time=end,
-                ))
+                session.add(
+                    WorkingHours(
+                        company_id=company_id,
+                        staff_id=staff.id,
+                        weekday=weekday,
+                        start_time=start,
+                        end_time=end,
+                    )
+                )
         for service in services:
             await session.execute(
                 staff_services.insert().values(staff_id=staff.id, service_id=service.id)

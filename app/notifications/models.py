@@ -37,7 +37,11 @@ class NotificationConfiguration(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "notification_configurations"
     __table_args__ = (
         UniqueConstraint(
-            "company_id", "configurable_type", "configurable_id", "event_type", "channel",
+            "company_id",
+            "configurable_type",
+            "configurable_id",
+            "event_type",
+            "channel",
             name="uq_notification_configurations_target",
         ),
     )

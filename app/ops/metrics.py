@@ -11,24 +11,36 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "http_requests_total", "HTTP requests by route and status",
-            ["method", "route", "status"], registry=self.registry,
+            "http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "http_request_duration_seconds", "HTTP request latency by route",
-            ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry,
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.upstream_calls = Counter(
-            "upstream_calls_total", "Calls to upstream systems by outcome",
-            ["upstream", "operation", "outcome"], registry=self.registry,
+            "upstream_calls_total",
+            "Calls to upstream systems by outcome",
+            ["upstream", "operation", "outcome"],
+            registry=self.registry,
         )
         self.upstream_latency = Histogram(
-            "upstream_call_duration_seconds", "Upstream call latency",
-            ["upstream", "operation"], buckets=LATENCY_BUCKETS, registry=self.registry,
+            "upstream_call_duration_seconds",
+            "Upstream call latency",
+            ["upstream", "operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.breaker_state = Gauge(
-            "circuit_breaker_open", "1 when the circuit breaker is open, 0.5 half-open, 0 closed",
-            ["upstream"], registry=self.registry,
+            "circuit_breaker_open",
+            "1 when the circuit breaker is open, 0.5 half-open, 0 closed",
+            ["upstream"],
+            registry=self.registry,
         )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:

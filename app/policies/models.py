@@ -41,7 +41,10 @@ class PolicyConfiguration(IdMixin, TimestampMixin, TenantMixin, Base):
     __table_args__ = (
         Index(
             "ix_policy_configurations_target",
-            "company_id", "configurable_type", "configurable_id", "policy_type",
+            "company_id",
+            "configurable_type",
+            "configurable_id",
+            "policy_type",
         ),
     )
 
@@ -83,9 +86,7 @@ class AppointmentModificationStat(IdMixin, TimestampMixin, TenantMixin, Base):
     """One counter per customer, type and period, so a quota check is a single read."""
 
     __tablename__ = "appointment_modification_stats"
-    __table_args__ = (
-        UniqueConstraint("company_id", "customer_id", "stat_type", "period_start"),
-    )
+    __table_args__ = (UniqueConstraint("company_id", "customer_id", "stat_type", "period_start"),)
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     stat_type: Mapped[str] = mapped_column(String(32))

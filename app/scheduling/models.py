@@ -51,8 +51,12 @@ class Appointment(IdMixin, TimestampMixin, TenantMixin, Base):
         Index("ix_appointments_company_starts", "company_id", "starts_at"),
     )
 
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), index=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="RESTRICT"), index=True)
+    branch_id: Mapped[int] = mapped_column(
+        ForeignKey("branches.id", ondelete="CASCADE"), index=True
+    )
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="RESTRICT"), index=True
+    )
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="RESTRICT"), index=True
@@ -66,8 +70,11 @@ class Appointment(IdMixin, TimestampMixin, TenantMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     phases: Mapped[list[AppointmentPhase]] = relationship(
-        back_populates="appointment", lazy="raise", cascade="all, delete-orphan",
-        passive_deletes=True, order_by="AppointmentPhase.sequence_order",
+        back_populates="appointment",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="AppointmentPhase.sequence_order",
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -81,9 +88,7 @@ class AppointmentPhase(IdMixin, TimestampMixin, TenantMixin, Base):
         Index("ix_appointment_phases_staff_time", "staff_id", "starts_at", "ends_at"),
     )
 
-    appointment_id: Mapped[int] = mapped_column(
-        ForeignKey("appointments.id", ondelete="CASCADE")
-    )
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
     # Denormalised from the appointment so the availability index needs no join.
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
     phase_type: Mapped[str] = mapped_column(String(16))

@@ -86,7 +86,9 @@ class ApiKeyService:
     async def issue(self, company_id: int | None, name: str) -> IssuedKey:
         raw_key = generate_api_key()
         api_key = ApiKey(
-            company_id=company_id, name=name, prefix=display_prefix(raw_key),
+            company_id=company_id,
+            name=name,
+            prefix=display_prefix(raw_key),
             key_hash=hash_api_key(raw_key),
         )
         self.session.add(api_key)
@@ -134,14 +136,19 @@ class ApiKeyService:
             key_id=api_key.id,
             is_admin=api_key.company_id is None,
             rate_limit_per_minute=(company.settings or {}).get("rate_limit_per_minute")
-            if company is not None else None,
+            if company is not None
+            else None,
         )
         await self.cache.set(
             _key_cache_key(key_hash),
-            json.dumps({
-                "company_id": tenant.company_id, "key_id": tenant.key_id,
-                "is_admin": tenant.is_admin, "rate_limit_per_minute": tenant.rate_limit_per_minute,
-            }),
+            json.dumps(
+                {
+                    "company_id": tenant.company_id,
+                    "key_id": tenant.key_id,
+                    "is_admin": tenant.is_admin,
+                    "rate_limit_per_minute": tenant.rate_limit_per_minute,
+                }
+            ),
             KEY_CACHE_TTL_SECONDS,
         )
         return tenant

@@ -61,7 +61,9 @@ staff_services = Table(
 class Staff(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "staff"
 
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), index=True)
+    branch_id: Mapped[int] = mapped_column(
+        ForeignKey("branches.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     calcom_user_id: Mapped[int | None] = mapped_column(Integer)
@@ -69,7 +71,9 @@ class Staff(IdMixin, TimestampMixin, TenantMixin, Base):
 
     services: Mapped[list[Service]] = relationship(secondary=staff_services, lazy="raise")
     working_hours: Mapped[list[WorkingHours]] = relationship(
-        back_populates="staff", lazy="raise", cascade="all, delete-orphan",
+        back_populates="staff",
+        lazy="raise",
+        cascade="all, delete-orphan",
         order_by="(WorkingHours.weekday, WorkingHours.start_time)",
     )
 

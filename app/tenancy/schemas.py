@@ -15,7 +15,9 @@ Language = Literal["de", "en"]
 class CompanyCreate(Schema):
     name: Name = Field(examples=["Salon Schönschnitt"])
     slug: str | None = Field(
-        None, pattern=r"^[a-z0-9][a-z0-9-]{0,98}$", description="URL-safe id; derived from the name when left out."
+        None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,98}$",
+        description="URL-safe id; derived from the name when left out.",
     )
     timezone: TimeZoneName = "Europe/Berlin"
     language: Language = "de"

@@ -85,7 +85,9 @@ class TestAuthentication:
         issued = (await company_client.post("/api/v1/api-keys", json={"name": "tablet"})).json()
         async with make_client(app, issued["key"]) as tablet:
             assert (await tablet.get("/api/v1/company")).status_code == 200
-            assert (await company_client.delete(f"/api/v1/api-keys/{issued['id']}")).status_code == 200
+            assert (
+                await company_client.delete(f"/api/v1/api-keys/{issued['id']}")
+            ).status_code == 200
             assert (await tablet.get("/api/v1/company")).status_code == 401
 
     async def test_deactivated_company_key_is_401(self, app, admin_client, tenant):

@@ -14,25 +14,40 @@ PageQuery = Annotated[Pagination, Query()]
 
 
 @router.post(
-    "", response_model=BranchRead, status_code=status.HTTP_201_CREATED, summary="Create a branch",
+    "",
+    response_model=BranchRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a branch",
     responses=problem_responses(401, 403, 422),
 )
 async def create_branch(body: BranchCreate, service: BranchServiceDep, region: PhoneRegionDep):
     return await service.create(body.model_dump(exclude_none=True), region)
 
 
-@router.get("", response_model=Page[BranchRead], summary="List branches", responses=problem_responses(401, 422))
+@router.get(
+    "",
+    response_model=Page[BranchRead],
+    summary="List branches",
+    responses=problem_responses(401, 422),
+)
 async def list_branches(service: BranchServiceDep, page: PageQuery, is_active: bool | None = None):
     return await service.list(page.limit, page.offset, is_active=is_active)
 
 
-@router.get("/{branch_id}", response_model=BranchRead, summary="Get a branch", responses=problem_responses(401, 404))
+@router.get(
+    "/{branch_id}",
+    response_model=BranchRead,
+    summary="Get a branch",
+    responses=problem_responses(401, 404),
+)
 async def get_branch(branch_id: int, service: BranchServiceDep):
     return await service.get(branch_id)
 
 
 @router.patch(
-    "/{branch_id}", response_model=BranchRead, summary="Update a branch",
+    "/{branch_id}",
+    response_model=BranchRead,
+    summary="Update a branch",
     responses=problem_responses(401, 404, 422),
 )
 async def update_branch(
@@ -42,7 +57,8 @@ async def update_branch(
 
 
 @router.delete(
-    "/{branch_id}", status_code=status.HTTP_204_NO_CONTENT,
+    "/{branch_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
     summary="Deactivate a branch (its appointments stay on record)",
     responses=problem_responses(401, 404),
 )

@@ -29,15 +29,22 @@ def _issued(issued: IssuedKey) -> ApiKeyIssued:
 
 
 @router.post(
-    "/companies", response_model=CompanyRead, status_code=status.HTTP_201_CREATED,
-    tags=["admin"], summary="Create a company", responses=problem_responses(401, 403, 409, 422),
+    "/companies",
+    response_model=CompanyRead,
+    status_code=status.HTTP_201_CREATED,
+    tags=["admin"],
+    summary="Create a company",
+    responses=problem_responses(401, 403, 409, 422),
 )
 async def create_company(body: CompanyCreate, _: AdminDep, service: CompanyServiceDep):
     return await service.create(body.model_dump(exclude_none=True))
 
 
 @router.get(
-    "/companies", response_model=Page[CompanyRead], tags=["admin"], summary="List companies",
+    "/companies",
+    response_model=Page[CompanyRead],
+    tags=["admin"],
+    summary="List companies",
     responses=problem_responses(401, 403, 422),
 )
 async def list_companies(
@@ -47,16 +54,22 @@ async def list_companies(
 
 
 @router.get(
-    "/companies/{company_id}", response_model=CompanyRead, tags=["admin"],
-    summary="Get a company", responses=problem_responses(401, 403, 404),
+    "/companies/{company_id}",
+    response_model=CompanyRead,
+    tags=["admin"],
+    summary="Get a company",
+    responses=problem_responses(401, 403, 404),
 )
 async def get_company(company_id: int, _: AdminDep, service: CompanyServiceDep):
     return await service.get(company_id)
 
 
 @router.patch(
-    "/companies/{company_id}", response_model=CompanyRead, tags=["admin"],
-    summary="Update or deactivate a company", responses=problem_responses(401, 403, 404, 422),
+    "/companies/{company_id}",
+    response_model=CompanyRead,
+    tags=["admin"],
+    summary="Update or deactivate a company",
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def update_company(
     company_id: int, body: CompanyAdminUpdate, _: AdminDep, service: CompanyServiceDep
@@ -66,25 +79,36 @@ async def update_company(
 
 
 @router.post(
-    "/companies/{company_id}/api-keys", response_model=ApiKeyIssued,
-    status_code=status.HTTP_201_CREATED, tags=["admin"],
+    "/companies/{company_id}/api-keys",
+    response_model=ApiKeyIssued,
+    status_code=status.HTTP_201_CREATED,
+    tags=["admin"],
     summary="Issue an API key for a company (shown once)",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def create_company_api_key(
-    company_id: int, body: ApiKeyCreate, _: AdminDep,
-    companies: CompanyServiceDep, keys: ApiKeyServiceDep,
+    company_id: int,
+    body: ApiKeyCreate,
+    _: AdminDep,
+    companies: CompanyServiceDep,
+    keys: ApiKeyServiceDep,
 ):
     await companies.get(company_id)
     return _issued(await keys.issue(company_id, body.name))
 
 
 @router.get(
-    "/companies/{company_id}/api-keys", response_model=Page[ApiKeyRead], tags=["admin"],
-    summary="List a company's API keys", responses=problem_responses(401, 403, 404),
+    "/companies/{company_id}/api-keys",
+    response_model=Page[ApiKeyRead],
+    tags=["admin"],
+    summary="List a company's API keys",
+    responses=problem_responses(401, 403, 404),
 )
 async def list_company_api_keys(
-    company_id: int, _: AdminDep, companies: CompanyServiceDep, keys: ApiKeyServiceDep,
+    company_id: int,
+    _: AdminDep,
+    companies: CompanyServiceDep,
+    keys: ApiKeyServiceDep,
     page: PageQuery,
 ):
     await companies.get(company_id)
@@ -92,15 +116,21 @@ async def list_company_api_keys(
 
 
 @router.delete(
-    "/companies/{company_id}/api-keys/{key_id}", response_model=ApiKeyRead, tags=["admin"],
-    summary="Revoke a company's API key", responses=problem_responses(401, 403, 404),
+    "/companies/{company_id}/api-keys/{key_id}",
+    response_model=ApiKeyRead,
+    tags=["admin"],
+    summary="Revoke a company's API key",
+    responses=problem_responses(401, 403, 404),
 )
 async def revoke_company_api_key(company_id: int, key_id: int, _: AdminDep, keys: ApiKeyServiceDep):
     return await keys.revoke(company_id, key_id)
 
 
 @router.get(
-    "/company", response_model=CompanyRead, tags=["company"], summary="The calling company",
+    "/company",
+    response_model=CompanyRead,
+    tags=["company"],
+    summary="The calling company",
     responses=problem_responses(401, 403),
 )
 async def get_own_company(company: CurrentCompanyDep):
@@ -108,8 +138,11 @@ async def get_own_company(company: CurrentCompanyDep):
 
 
 @router.patch(
-    "/company", response_model=CompanyRead, tags=["company"],
-    summary="Update the calling company", responses=problem_responses(401, 403, 422),
+    "/company",
+    response_model=CompanyRead,
+    tags=["company"],
+    summary="Update the calling company",
+    responses=problem_responses(401, 403, 422),
 )
 async def update_own_company(
     body: CompanyUpdate, company: CurrentCompanyDep, service: CompanyServiceDep
@@ -118,8 +151,11 @@ async def update_own_company(
 
 
 @router.post(
-    "/api-keys", response_model=ApiKeyIssued, status_code=status.HTTP_201_CREATED,
-    tags=["company"], summary="Issue another key for the calling company (shown once)",
+    "/api-keys",
+    response_model=ApiKeyIssued,
+    status_code=status.HTTP_201_CREATED,
+    tags=["company"],
+    summary="Issue another key for the calling company (shown once)",
     responses=problem_responses(401, 403, 422),
 )
 async def create_api_key(body: ApiKeyCreate, company_id: CompanyIdDep, keys: ApiKeyServiceDep):
@@ -127,16 +163,22 @@ async def create_api_key(body: ApiKeyCreate, company_id: CompanyIdDep, keys: Api
 
 
 @router.get(
-    "/api-keys", response_model=Page[ApiKeyRead], tags=["company"],
-    summary="List the calling company's keys", responses=problem_responses(401, 403),
+    "/api-keys",
+    response_model=Page[ApiKeyRead],
+    tags=["company"],
+    summary="List the calling company's keys",
+    responses=problem_responses(401, 403),
 )
 async def list_api_keys(company_id: CompanyIdDep, keys: ApiKeyServiceDep, page: PageQuery):
     return await keys.list(company_id, page.limit, page.offset)
 
 
 @router.delete(
-    "/api-keys/{key_id}", response_model=ApiKeyRead, tags=["company"],
-    summary="Revoke one of the calling company's keys", responses=problem_responses(401, 403, 404),
+    "/api-keys/{key_id}",
+    response_model=ApiKeyRead,
+    tags=["company"],
+    summary="Revoke one of the calling company's keys",
+    responses=problem_responses(401, 403, 404),
 )
 async def revoke_api_key(key_id: int, company_id: CompanyIdDep, keys: ApiKeyServiceDep):
     return await keys.revoke(company_id, key_id)
