@@ -1,4 +1,4 @@
-"""Application factory: `create_app()` builds the app; its lifespan owns engine, cache and clients."""
+"""Application factory: `create_app()`; its lifespan owns engine, cache and clients."""
 
 from __future__ import annotations
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic import command
 from alembic.config import Config
 from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from alembic import command
 from app.config import Settings
 from app.main import create_app
 from app.models import Base

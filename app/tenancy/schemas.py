@@ -24,7 +24,10 @@ class CompanyCreate(Schema):
     calcom_team_id: int | None = Field(None, ge=1)
     settings: dict[str, Any] = Field(
         default_factory=dict,
-        description="Company settings, e.g. `rate_limit_per_minute`, `slot_interval_minutes`, `min_notice_minutes`.",
+        description=(
+            "Company settings, e.g. `rate_limit_per_minute`, `slot_interval_minutes`, "
+            "`min_notice_minutes`, `phone_region`."
+        ),
     )
 
 
