@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -140,6 +140,23 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, action: AfterCommit) -> None:
+    """Run `action` once the session's transaction has committed (never on rollback).
+
+    Cache invalidation goes here: done before the commit, a concurrent reader could cache
+    the old state again under the new generation.
+    """
+    session.info.setdefault("after_commit", []).append(action)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    for action in session.info.pop("after_commit", []):
+        await action()
+
+
 @asynccontextmanager
 async def transaction(
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -150,5 +167,7 @@ async def transaction(
             yield session
             await session.commit()
         except BaseException:
+            session.info.pop("after_commit", None)
             await session.rollback()
             raise
+        await run_after_commit(session)

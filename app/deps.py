@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Tenant, constant_time_equals, extract_api_key
 from app.cache import Cache
 from app.config import Settings
+from app.db import run_after_commit
 from app.errors import AuthenticationError, PermissionDeniedError
 from app.logging import company_id_var
 from app.ratelimit import RateLimiter
@@ -30,6 +31,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+        await run_after_commit(session)
 
 
 def _settings(request: Request) -> Settings:

@@ -1,0 +1,99 @@
+"""Processing-time phase arithmetic and the rollout flags that decide who gets phases.
+
+A split service has an initial phase (staff busy), a processing phase (staff free to serve
+someone else) and a final phase (staff busy). Everything here is pure and I/O-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from app.config import FeatureFlags
+from app.scheduling.intervals import Interval
+from app.scheduling.models import PhaseType
+
+
+class ServiceTiming(Protocol):
+    id: int
+    company_id: int
+    duration_minutes: int
+    has_processing_time: bool
+    initial_duration: int | None
+    processing_duration: int | None
+    final_duration: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPhase:
+    phase_type: PhaseType
+    sequence_order: int
+    start_offset_minutes: int
+    duration_minutes: int
+    staff_required: bool
+    starts_at: datetime
+    ends_at: datetime
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.starts_at, self.ends_at)
+
+
+def processing_time_errors(
+    duration: int, initial: int | None, processing: int | None, final: int | None
+) -> list[tuple[str, str]]:
+    """(field, reason) for every way the durations break DESIGN §5.1's rule."""
+    errors: list[tuple[str, str]] = []
+    if initial is None or initial <= 0:
+        errors.append(("initial_duration", "must be greater than 0 with processing time"))
+    if processing is None or processing <= 0:
+        errors.append(("processing_duration", "must be greater than 0 with processing time"))
+    if final is None or final < 0:
+        errors.append(("final_duration", "must be 0 or more with processing time"))
+    if not errors and initial + processing + final != duration:  # type: ignore[operator]
+        errors.append((
+            "duration_minutes",
+            f"must equal initial + processing + final ({initial + processing + final})",  # type: ignore[operator]
+        ))
+    return errors
+
+
+def is_split(service: ServiceTiming, flags: FeatureFlags) -> bool:
+    """Whether appointments of `service` get phases under the current rollout stage."""
+    if not service.has_processing_time:
+        return False
+    if service.id in flags.processing_time_service_whitelist:
+        return True
+    if not flags.processing_time_enabled:
+        return False
+    whitelist = flags.processing_time_company_whitelist
+    return not whitelist or service.company_id in whitelist
+
+
+def plan_phases(service: ServiceTiming, start: datetime) -> list[PlannedPhase]:
+    """The phases of an appointment of a split service starting at `start` (aware UTC)."""
+    durations = [
+        (PhaseType.INITIAL, service.initial_duration or 0, True),
+        (PhaseType.PROCESSING, service.processing_duration or 0, False),
+        (PhaseType.FINAL, service.final_duration or 0, True),
+    ]
+    phases: list[PlannedPhase] = []
+    offset = 0
+    for order, (phase_type, minutes, staff_required) in enumerate(durations, start=1):
+        if minutes <= 0:
+            continue  # a zero-length final phase is allowed and simply absent
+        starts_at = start + timedelta(minutes=offset)
+        phases.append(PlannedPhase(
+            phase_type, order, offset, minutes, staff_required,
+            starts_at, starts_at + timedelta(minutes=minutes),
+        ))
+        offset += minutes
+    return phases
+
+
+def staff_busy_intervals(service: ServiceTiming, start: datetime, split: bool) -> list[Interval]:
+    """The parts of a new appointment during which its staff member is occupied."""
+    if split:
+        return [p.interval for p in plan_phases(service, start) if p.staff_required]
+    return [Interval(start, start + timedelta(minutes=service.duration_minutes))]

@@ -1,0 +1,38 @@
+"""Reading client datetimes in the company's zone and walking local calendar days."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+def to_utc(value: datetime, tz: ZoneInfo) -> datetime:
+    """Aware UTC; a value without an offset is read as wall time in `tz`."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+def wall_time_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime | None:
+    """UTC instant of a wall-clock time, or None when the clock skips it (spring forward)."""
+    local = datetime.combine(day, wall, tzinfo=tz)
+    utc = local.astimezone(UTC)
+    if utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return utc
+
+
+def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC start and end of a local calendar day (23 or 25 hours long on DST days)."""
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def local_date(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def minutes_since_midnight(instant: datetime, tz: ZoneInfo) -> int:
+    local = instant.astimezone(tz)
+    return local.hour * 60 + local.minute
