@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logging import company_id_var, request_id_var
@@ -15,6 +16,7 @@ from app.ops.metrics import Metrics
 logger = logging.getLogger("app.access")
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+_PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 
 class RequestContextMiddleware:
@@ -32,11 +34,13 @@ class RequestContextMiddleware:
         company_token = company_id_var.set(None)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_request_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -46,10 +50,17 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_request_id)
+        except Exception as exc:
+            if response_started:
+                raise
+            # Answered here, not by Starlette's outermost error middleware, so that the 500
+            # carries the request id (header, body, log line) and is counted like any other.
+            handler = scope["app"].exception_handlers[Exception]
+            response = await handler(Request(scope, receive), exc)
+            await response(scope, receive, send_with_request_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            route_path = getattr(route, "path", None) or "unmatched"
+            route_path = _route_template(scope)
             self.metrics.observe_request(scope["method"], route_path, status, elapsed)
             if not route_path.startswith("/health"):
                 logger.info(
@@ -72,3 +83,21 @@ def _incoming_request_id(scope: Scope) -> str | None:
             candidate = value.decode("latin-1")
             return candidate if _VALID_REQUEST_ID.match(candidate) else None
     return None
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's full path template, e.g. `/api/v1/branches/{branch_id}`.
+
+    The route object knows only its path inside its own router; the prefixes it was
+    included under are recovered from the request path, so metric labels stay templates
+    (bounded cardinality) rather than concrete ids.
+    """
+    route_path = getattr(scope.get("route"), "path", None)
+    if not route_path:
+        return "unmatched"
+    params = scope.get("path_params") or {}
+    concrete = _PATH_PARAM.sub(lambda m: str(params.get(m.group(1), m.group(0))), route_path)
+    path = scope["path"]
+    if path.endswith(concrete):
+        return path[: len(path) - len(concrete)] + route_path
+    return route_path
