@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.ops.router import router as ops_router
+from app.scheduling.router import router as scheduling_router
 from app.tenancy.router import router as tenancy_router
 
 root_router = APIRouter()
@@ -10,3 +11,4 @@ root_router.include_router(ops_router)
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(tenancy_router)
+api_router.include_router(scheduling_router)

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from app.api import api_router, root_router
 from app.cache import create_cache
 from app.config import Settings, get_settings
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_sessionmaker, utcnow
 from app.errors import add_exception_handlers
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
@@ -64,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    # Injectable so tests can pin "now" (e.g. to a DST change that lies in the past).
+    app.state.now = utcnow
     add_exception_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.include_router(root_router)

@@ -52,10 +52,12 @@ def processing_time_errors(
     if final is None or final < 0:
         errors.append(("final_duration", "must be 0 or more with processing time"))
     if not errors and initial + processing + final != duration:  # type: ignore[operator]
-        errors.append((
-            "duration_minutes",
-            f"must equal initial + processing + final ({initial + processing + final})",  # type: ignore[operator]
-        ))
+        errors.append(
+            (
+                "duration_minutes",
+                f"must equal initial + processing + final ({initial + processing + final})",  # type: ignore[operator]
+            )
+        )
     return errors
 
 
@@ -84,10 +86,17 @@ def plan_phases(service: ServiceTiming, start: datetime) -> list[PlannedPhase]:
         if minutes <= 0:
             continue  # a zero-length final phase is allowed and simply absent
         starts_at = start + timedelta(minutes=offset)
-        phases.append(PlannedPhase(
-            phase_type, order, offset, minutes, staff_required,
-            starts_at, starts_at + timedelta(minutes=minutes),
-        ))
+        phases.append(
+            PlannedPhase(
+                phase_type,
+                order,
+                offset,
+                minutes,
+                staff_required,
+                starts_at,
+                starts_at + timedelta(minutes=minutes),
+            )
+        )
         offset += minutes
     return phases
 

@@ -167,4 +167,8 @@ def _best(found: dict[datetime, Slot], requested: datetime, limit: int) -> list[
 def _reason(start: datetime, requested: datetime, tz: ZoneInfo) -> AlternativeReason:
     if local_date(start, tz) != local_date(requested, tz):
         return AlternativeReason.OTHER_DAY
-    return AlternativeReason.SAME_DAY_EARLIER if start < requested else AlternativeReason.SAME_DAY_LATER
+    return (
+        AlternativeReason.SAME_DAY_EARLIER
+        if start < requested
+        else AlternativeReason.SAME_DAY_LATER
+    )

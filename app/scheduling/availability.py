@@ -1,0 +1,384 @@
+"""Availability: load calendars from the database and answer checks and day listings.
+
+Results are cached for 60 s under keys that carry the company and a per-company generation;
+every booking change bumps the generation after commit, so invalidation is one write and a
+booked slot is never served from the cache afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cache import Cache
+from app.config import FeatureFlags
+from app.db import utcnow
+from app.errors import ValidationFailedError
+from app.repository import TenantScoped
+from app.scheduling.intervals import BusyTimeline, Interval
+from app.scheduling.models import Appointment, AppointmentPhase, AppointmentStatus
+from app.scheduling.phases import is_split
+from app.scheduling.schemas import (
+    AlternativeRead,
+    AvailabilityCheck,
+    AvailabilityCheckResult,
+    AvailabilityList,
+    AvailabilityQuery,
+    DaySlots,
+    SlotRead,
+)
+from app.scheduling.slots import Alternative, Slot, SlotFinder, StaffCalendar, Unavailability
+from app.tenancy.models import (
+    Branch,
+    Company,
+    Service,
+    Staff,
+    TimeOff,
+    WorkingHours,
+    staff_services,
+)
+from app.timezones import local_day_bounds, to_utc
+
+CACHE_TTL_SECONDS = 60
+DEFAULT_GRID_MINUTES = 15
+DEFAULT_MIN_NOTICE_MINUTES = 60
+SEARCH_WINDOW_DAYS = 14
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    tz: ZoneInfo
+    grid_minutes: int
+    min_notice: timedelta
+
+
+class AvailabilityCache:
+    """Generation-keyed cache of computed availability for one company."""
+
+    def __init__(self, cache: Cache, company_id: int) -> None:
+        self.cache = cache
+        self.company_id = company_id
+
+    def _generation_key(self) -> str:
+        return f"avail:{self.company_id}:gen"
+
+    async def _prefix(self) -> str:
+        generation = await self.cache.get(self._generation_key()) or "0"
+        return f"avail:{self.company_id}:{generation}"
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        raw = await self.cache.get(f"{await self._prefix()}:{key}")
+        return json.loads(raw) if raw is not None else None
+
+    async def set(self, key: str, value: dict[str, Any]) -> None:
+        await self.cache.set(f"{await self._prefix()}:{key}", json.dumps(value), CACHE_TTL_SECONDS)
+
+    async def invalidate(self) -> None:
+        await self.cache.incr(self._generation_key())
+
+
+class CalendarLoader(TenantScoped):
+    """Reads what availability needs in a few set-based queries."""
+
+    async def service(self, service_id: int, branch_id: int) -> Service:
+        service = await self.get_or_404(Service, service_id)
+        if not service.is_active:
+            raise ValidationFailedError("service_id", "the service is no longer offered")
+        if service.branch_id is not None and service.branch_id != branch_id:
+            raise ValidationFailedError("service_id", "the service is not offered at this branch")
+        return service
+
+    async def rules(self, branch_id: int) -> tuple[Branch, BookingRules]:
+        branch = await self.get_or_404(Branch, branch_id)
+        company = await self.session.get(Company, self.company_id)
+        settings = company.settings or {}  # type: ignore[union-attr]
+        rules = BookingRules(
+            tz=ZoneInfo(branch.timezone or company.timezone),  # type: ignore[union-attr]
+            grid_minutes=int(settings.get("slot_interval_minutes", DEFAULT_GRID_MINUTES)),
+            min_notice=timedelta(
+                minutes=int(settings.get("min_notice_minutes", DEFAULT_MIN_NOTICE_MINUTES))
+            ),
+        )
+        return branch, rules
+
+    async def qualified_staff(self, branch_id: int, service_id: int) -> list[Staff]:
+        stmt = (
+            self.scoped(Staff)
+            .join(staff_services, staff_services.c.staff_id == Staff.id)
+            .where(
+                staff_services.c.service_id == service_id,
+                Staff.branch_id == branch_id,
+                Staff.is_active.is_(True),
+            )
+            .order_by(Staff.id)
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def is_qualified(self, staff_id: int, service_id: int) -> bool:
+        row = await self.session.execute(
+            select(staff_services.c.staff_id).where(
+                staff_services.c.staff_id == staff_id, staff_services.c.service_id == service_id
+            )
+        )
+        return row.first() is not None
+
+    async def calendars(
+        self,
+        staff: Sequence[Staff],
+        window: Interval,
+        *,
+        exclude_appointment_id: int | None = None,
+    ) -> list[StaffCalendar]:
+        ids = [member.id for member in staff]
+        hours = await self._working_hours(ids)
+        busy = await self._busy(ids, window, exclude_appointment_id)
+        return [
+            StaffCalendar(member.id, member.name, hours[member.id], BusyTimeline(busy[member.id]))
+            for member in staff
+        ]
+
+    async def _working_hours(self, staff_ids: list[int]) -> dict[int, dict[int, list]]:
+        rows = await self.session.execute(
+            select(
+                WorkingHours.staff_id,
+                WorkingHours.weekday,
+                WorkingHours.start_time,
+                WorkingHours.end_time,
+            ).where(
+                WorkingHours.company_id == self.company_id, WorkingHours.staff_id.in_(staff_ids)
+            )
+        )
+        hours: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+        for staff_id, weekday, start, end in rows:
+            hours[staff_id][weekday].append((start, end))
+        return hours
+
+    async def _busy(
+        self, staff_ids: list[int], window: Interval, exclude_appointment_id: int | None
+    ) -> dict[int, list[Interval]]:
+        """Busy intervals: staff-required phases of split appointments, whole other
+        appointments, and time off."""
+        stmt = (
+            select(
+                Appointment.id,
+                Appointment.staff_id,
+                Appointment.starts_at,
+                Appointment.ends_at,
+                AppointmentPhase.starts_at.label("phase_start"),
+                AppointmentPhase.ends_at.label("phase_end"),
+                AppointmentPhase.staff_required,
+            )
+            .outerjoin(AppointmentPhase, AppointmentPhase.appointment_id == Appointment.id)
+            .where(
+                Appointment.company_id == self.company_id,
+                Appointment.staff_id.in_(staff_ids),
+                Appointment.status != AppointmentStatus.CANCELLED,
+                Appointment.starts_at < window.end,
+                Appointment.ends_at > window.start,
+            )
+        )
+        if exclude_appointment_id is not None:
+            stmt = stmt.where(Appointment.id != exclude_appointment_id)
+        busy: dict[int, list[Interval]] = defaultdict(list)
+        for row in await self.session.execute(stmt):
+            if row.phase_start is None:
+                busy[row.staff_id].append(Interval(row.starts_at, row.ends_at))
+            elif row.staff_required:
+                busy[row.staff_id].append(Interval(row.phase_start, row.phase_end))
+        time_off = await self.session.execute(
+            select(TimeOff.staff_id, TimeOff.starts_at, TimeOff.ends_at).where(
+                and_(
+                    TimeOff.company_id == self.company_id,
+                    TimeOff.staff_id.in_(staff_ids),
+                    TimeOff.starts_at < window.end,
+                    TimeOff.ends_at > window.start,
+                )
+            )
+        )
+        for staff_id, starts_at, ends_at in time_off:
+            busy[staff_id].append(Interval(starts_at, ends_at))
+        return busy
+
+
+@dataclass
+class SlotQuery:
+    """A request resolved against the database: who may do it, under which rules."""
+
+    service: Service
+    rules: BookingRules
+    split: bool
+    requested_staff: Staff | None
+    candidates: list[Staff]  # requested staff first, then the rest of the qualified staff
+
+
+class AvailabilityService(TenantScoped):
+    def __init__(
+        self,
+        session: AsyncSession,
+        company_id: int,
+        cache: Cache,
+        flags: FeatureFlags,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__(session, company_id)
+        self.loader = CalendarLoader(session, company_id)
+        self.cache = AvailabilityCache(cache, company_id)
+        self.flags = flags
+        self.clock = clock
+
+    async def resolve(self, branch_id: int, service_id: int, staff_id: int | None) -> SlotQuery:
+        _, rules = await self.loader.rules(branch_id)
+        service = await self.loader.service(service_id, branch_id)
+        qualified = await self.loader.qualified_staff(branch_id, service_id)
+        requested = None
+        if staff_id is not None:
+            requested = await self.get_or_404(Staff, staff_id)
+            if requested.branch_id != branch_id or not requested.is_active:
+                raise ValidationFailedError(
+                    "staff_id", "the staff member does not work at this branch"
+                )
+            if requested.id not in {member.id for member in qualified}:
+                raise ValidationFailedError(
+                    "staff_id", "the staff member does not perform this service"
+                )
+            qualified = [requested] + [m for m in qualified if m.id != requested.id]
+        return SlotQuery(service, rules, is_split(service, self.flags), requested, qualified)
+
+    def finder(self, query: SlotQuery) -> SlotFinder:
+        now = self.clock()
+        return SlotFinder(
+            service=query.service,
+            split=query.split,
+            tz=query.rules.tz,
+            grid_minutes=query.rules.grid_minutes,
+            earliest=now + query.rules.min_notice,
+            now=now,
+        )
+
+    async def check(self, request: AvailabilityCheck) -> AvailabilityCheckResult:
+        key = (
+            f"check:{request.branch_id}:{request.service_id}:{request.staff_id}:"
+            f"{request.start.isoformat()}:{request.max_alternatives}"
+        )
+        if (cached := await self.cache.get(key)) is not None:
+            return AvailabilityCheckResult.model_validate(cached)
+        query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
+        start = to_utc(request.start, query.rules.tz)
+        result = await self.evaluate(query, start, request.max_alternatives)
+        await self.cache.set(key, result.model_dump(mode="json"))
+        return result
+
+    async def evaluate(
+        self, query: SlotQuery, start: datetime, max_alternatives: int
+    ) -> AvailabilityCheckResult:
+        """Whether `start` is free for the query's staff, with alternatives when it is not."""
+        finder = self.finder(query)
+        tz = query.rules.tz
+        staff_for_slot = [query.requested_staff] if query.requested_staff else query.candidates
+        day_window = Interval(*_padded_day(start, tz))
+        calendars = await self.loader.calendars(staff_for_slot, day_window)
+        reason: Unavailability | None = Unavailability.NO_QUALIFIED_STAFF
+        for calendar in calendars:
+            reason = finder.unavailability(calendar, start)
+            if reason is None:
+                slot = Slot(
+                    start,
+                    start + timedelta(minutes=query.service.duration_minutes),
+                    calendar.staff_id,
+                    calendar.name,
+                )
+                return AvailabilityCheckResult(
+                    available=True, requested_start=start.astimezone(tz), slot=_slot_read(slot, tz)
+                )
+        alternatives = await self.alternatives(query, start, max_alternatives)
+        return AvailabilityCheckResult(
+            available=False,
+            requested_start=start.astimezone(tz),
+            reason=str(reason),
+            alternatives=alternatives,
+        )
+
+    async def alternatives(
+        self, query: SlotQuery, start: datetime, limit: int
+    ) -> list[AlternativeRead]:
+        """Nearest free starts: the requested staff member's first, then any qualified one."""
+        if limit == 0 or not query.candidates:
+            return []
+        finder = self.finder(query)
+        tz = query.rules.tz
+        window = Interval(
+            max(finder.earliest, start - timedelta(days=SEARCH_WINDOW_DAYS + 1)),
+            start + timedelta(days=SEARCH_WINDOW_DAYS + 1),
+        )
+        if window.end <= window.start:
+            window = Interval(
+                finder.earliest, finder.earliest + timedelta(days=SEARCH_WINDOW_DAYS + 1)
+            )
+        anchor = max(start, finder.earliest) if start < finder.now else start
+        calendars = await self.loader.calendars(query.candidates, window)
+        groups = [calendars[:1], calendars[1:]] if query.requested_staff else [calendars]
+        chosen: list[Alternative] = []
+        for group in groups:
+            if len(chosen) >= limit or not group:
+                continue
+            taken = {alt.slot.start for alt in chosen}
+            for alt in finder.nearest(anchor, group, limit + len(taken), SEARCH_WINDOW_DAYS):
+                if alt.slot.start not in taken and alt.slot.start != start and len(chosen) < limit:
+                    chosen.append(alt)
+        requested_id = query.requested_staff.id if query.requested_staff else None
+        return [
+            AlternativeRead(
+                **_slot_read(alt.slot, tz).model_dump(),
+                reason=str(alt.reason),
+                same_staff=requested_id is not None and alt.slot.staff_id == requested_id,
+            )
+            for alt in chosen
+        ]
+
+    async def list_free(self, request: AvailabilityQuery) -> AvailabilityList:
+        query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
+        staff = [query.requested_staff] if query.requested_staff else query.candidates
+        last = request.date_to or request.date_from
+        days: list[DaySlots] = []
+        day = request.date_from
+        while day <= last:
+            key = f"day:{request.branch_id}:{request.service_id}:{request.staff_id}:{day}"
+            cached = await self.cache.get(key)
+            if cached is None:
+                cached = (await self._day_slots(query, staff, day)).model_dump(mode="json")
+                await self.cache.set(key, cached)
+            days.append(DaySlots.model_validate(cached))
+            day += timedelta(days=1)
+        return AvailabilityList(days=days)
+
+    async def _day_slots(self, query: SlotQuery, staff: list[Staff], day: date) -> DaySlots:
+        finder = self.finder(query)
+        calendars = await self.loader.calendars(
+            staff, Interval(*local_day_bounds(day, query.rules.tz))
+        )
+        slots = [slot for calendar in calendars for slot in finder.free_starts(calendar, day)]
+        slots.sort(key=lambda slot: (slot.start, slot.staff_id))
+        return DaySlots(date=day, slots=[_slot_read(slot, query.rules.tz) for slot in slots])
+
+
+def _padded_day(start: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    # Appointments from the day before can run into this one.
+    day_start, day_end = local_day_bounds(start.astimezone(tz).date(), tz)
+    return day_start - timedelta(days=1), day_end + timedelta(days=1)
+
+
+def _slot_read(slot: Slot, tz: ZoneInfo) -> SlotRead:
+    return SlotRead(
+        start=slot.start.astimezone(tz),
+        end=slot.end.astimezone(tz),
+        staff_id=slot.staff_id,
+        staff_name=slot.staff_name,
+    )

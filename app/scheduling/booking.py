@@ -1,0 +1,342 @@
+"""Booking, rescheduling, cancelling and changing appointments without double booking.
+
+Every write that takes staff time locks the staff member's row (SELECT ... FOR UPDATE; on
+SQLite the transaction already holds the write lock), re-reads their busy intervals and only
+then inserts, so of N concurrent requests for one slot exactly one succeeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.cache import Cache
+from app.config import FeatureFlags
+from app.db import after_commit, utcnow
+from app.errors import ValidationFailedError
+from app.repository import TenantScoped
+from app.scheduling.availability import AvailabilityService, SlotQuery, _padded_day
+from app.scheduling.errors import InvalidStatusTransitionError, SlotUnavailableError
+from app.scheduling.intervals import Interval
+from app.scheduling.models import (
+    Appointment,
+    AppointmentPhase,
+    AppointmentSource,
+    AppointmentStatus,
+)
+from app.scheduling.phases import plan_phases
+from app.scheduling.schemas import (
+    AppointmentCreate,
+    AppointmentFilters,
+    AppointmentRead,
+    AppointmentReschedule,
+    AppointmentUpdate,
+    InlineCustomer,
+    PhaseRead,
+)
+from app.scheduling.slots import Unavailability
+from app.schemas import Page
+from app.tenancy.models import Company, Customer, Staff
+from app.tenancy.phones import normalise_phone, region_of_company
+from app.timezones import to_utc
+
+OPEN_STATUSES = (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED)
+# Refused as bad input (422); every other reason means "not free" (409 with alternatives).
+INPUT_ERRORS = {
+    Unavailability.IN_THE_PAST: "must be in the future",
+    Unavailability.OFF_GRID: "must be on the booking grid of {grid} minutes",
+}
+
+
+class BookingService(TenantScoped):
+    def __init__(
+        self,
+        session: AsyncSession,
+        company_id: int,
+        cache: Cache,
+        flags: FeatureFlags,
+        *,
+        default_region: str = "DE",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__(session, company_id)
+        self.flags = flags
+        self.default_region = default_region
+        self.availability = AvailabilityService(session, company_id, cache, flags, clock)
+        self.tz: ZoneInfo | None = None
+
+    # --- reads -----------------------------------------------------------------------------
+
+    async def get(self, appointment_id: int) -> Appointment:
+        return await self.get_or_404(
+            Appointment, appointment_id, options=[selectinload(Appointment.phases)]
+        )
+
+    async def list(self, filters: AppointmentFilters) -> Page[Any]:
+        stmt = self.scoped(Appointment).options(selectinload(Appointment.phases))
+        tz = await self._company_tz()
+        if filters.date_from is not None:
+            stmt = stmt.where(Appointment.starts_at >= to_utc(filters.date_from, tz))
+        if filters.date_to is not None:
+            stmt = stmt.where(Appointment.starts_at < to_utc(filters.date_to, tz))
+        for column in ("staff_id", "customer_id", "branch_id", "status"):
+            if (value := getattr(filters, column)) is not None:
+                stmt = stmt.where(getattr(Appointment, column) == value)
+        stmt = stmt.order_by(Appointment.starts_at, Appointment.id)
+        return await self.paginate(stmt, filters.limit, filters.offset)
+
+    # --- writes ----------------------------------------------------------------------------
+
+    async def book(
+        self, data: AppointmentCreate, source: AppointmentSource = AppointmentSource.API
+    ) -> Appointment:
+        query = await self.availability.resolve(data.branch_id, data.service_id, data.staff_id)
+        if not query.candidates:
+            raise ValidationFailedError("service_id", "no staff member at this branch performs it")
+        start = to_utc(data.start, query.rules.tz)
+        customer = await self._customer(data.customer_id, data.customer)
+        staff = await self._first_free_staff(query, start)
+        await self._lock_and_recheck(query, staff, start)
+        appointment = Appointment(
+            company_id=self.company_id,
+            branch_id=data.branch_id,
+            service_id=query.service.id,
+            staff_id=staff.id,
+            customer_id=customer.id,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=query.service.duration_minutes),
+            status=AppointmentStatus.CONFIRMED,
+            source=source,
+            notes=data.notes,
+        )
+        appointment.phases = self._phases(query, staff.id, start)
+        self.session.add(appointment)
+        await self.session.flush()
+        self._invalidate_after_commit()
+        return appointment
+
+    async def reschedule(self, appointment_id: int, data: AppointmentReschedule) -> Appointment:
+        appointment = await self._open_appointment(appointment_id)
+        staff_id = data.staff_id or appointment.staff_id
+        query = await self.availability.resolve(
+            appointment.branch_id, appointment.service_id, staff_id
+        )
+        start = to_utc(data.start, query.rules.tz)
+        staff = query.requested_staff
+        assert staff is not None
+        self._refuse_bad_input(query, start)
+        await self._lock_and_recheck(query, staff, start, exclude=appointment.id)
+        self._move(appointment, query, staff.id, start)
+        await self.session.flush()
+        self._invalidate_after_commit()
+        return appointment
+
+    async def cancel(self, appointment_id: int, reason: str | None = None) -> Appointment:
+        appointment = await self._open_appointment(appointment_id)
+        appointment.status = AppointmentStatus.CANCELLED
+        if reason:
+            appointment.notes = f"{appointment.notes}\n{reason}" if appointment.notes else reason
+        await self.session.flush()
+        self._invalidate_after_commit()
+        return appointment
+
+    async def update(self, appointment_id: int, data: AppointmentUpdate) -> Appointment:
+        appointment = await self.get(appointment_id)
+        changes = data.model_dump(exclude_unset=True)
+        if "notes" in changes:
+            appointment.notes = changes["notes"]
+        if changes.get("service_id") not in (None, appointment.service_id):
+            await self._change_service(appointment, changes["service_id"])
+        if changes.get("status") is not None:
+            self._set_status(appointment, changes["status"])
+        await self.session.flush()
+        self._invalidate_after_commit()
+        return appointment
+
+    # --- presentation ----------------------------------------------------------------------
+
+    async def present(self, appointment: Appointment) -> AppointmentRead:
+        """The appointment with its times in the company's zone."""
+        tz = await self._company_tz()
+        read = AppointmentRead.model_validate(appointment)
+        return read.model_copy(
+            update={
+                "starts_at": read.starts_at.astimezone(tz),
+                "ends_at": read.ends_at.astimezone(tz),
+                "phases": [
+                    PhaseRead(
+                        **{
+                            **phase.model_dump(),
+                            "starts_at": phase.starts_at.astimezone(tz),
+                            "ends_at": phase.ends_at.astimezone(tz),
+                        }
+                    )
+                    for phase in read.phases
+                ],
+            }
+        )
+
+    async def present_page(self, page: Page[Any]) -> Page[AppointmentRead]:
+        items = [await self.present(item) for item in page.items]
+        return Page(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+    # --- internals -------------------------------------------------------------------------
+
+    async def _company_tz(self) -> ZoneInfo:
+        if self.tz is None:
+            company = await self.session.get(Company, self.company_id)
+            self.tz = ZoneInfo(company.timezone)  # type: ignore[union-attr]
+        return self.tz
+
+    def _refuse_bad_input(self, query: SlotQuery, start: datetime) -> None:
+        finder = self.availability.finder(query)
+        if start < finder.now:
+            raise ValidationFailedError("start", INPUT_ERRORS[Unavailability.IN_THE_PAST])
+        local = start.astimezone(query.rules.tz)
+        if (
+            (local.hour * 60 + local.minute) % query.rules.grid_minutes
+            or local.second
+            or local.microsecond
+        ):
+            raise ValidationFailedError(
+                "start", INPUT_ERRORS[Unavailability.OFF_GRID].format(grid=query.rules.grid_minutes)
+            )
+
+    async def _first_free_staff(self, query: SlotQuery, start: datetime) -> Staff:
+        """The requested staff member, or the first qualified one free at `start`."""
+        self._refuse_bad_input(query, start)
+        staff = [query.requested_staff] if query.requested_staff else query.candidates
+        finder = self.availability.finder(query)
+        calendars = await self.availability.loader.calendars(
+            staff, Interval(*_padded_day(start, query.rules.tz))
+        )
+        reason = Unavailability.NO_QUALIFIED_STAFF
+        for member, calendar in zip(staff, calendars, strict=True):
+            found = finder.unavailability(calendar, start)
+            if found is None:
+                return member
+            reason = found
+        raise await self._unavailable(query, start, reason)
+
+    async def _lock_and_recheck(
+        self, query: SlotQuery, staff: Staff, start: datetime, *, exclude: int | None = None
+    ) -> None:
+        await self.session.execute(select(Staff.id).where(Staff.id == staff.id).with_for_update())
+        (calendar,) = await self.availability.loader.calendars(
+            [staff], Interval(*_padded_day(start, query.rules.tz)), exclude_appointment_id=exclude
+        )
+        reason = self.availability.finder(query).unavailability(calendar, start)
+        if reason is not None:
+            raise await self._unavailable(query, start, reason)
+
+    async def _unavailable(
+        self, query: SlotQuery, start: datetime, reason: Unavailability
+    ) -> SlotUnavailableError:
+        alternatives = await self.availability.alternatives(query, start, 2)
+        local = start.astimezone(query.rules.tz).strftime("%Y-%m-%d %H:%M")
+        return SlotUnavailableError(
+            f"{local} is not available ({reason}).",
+            reason=str(reason),
+            alternatives=[alt.model_dump(mode="json") for alt in alternatives],
+        )
+
+    def _phases(self, query: SlotQuery, staff_id: int, start: datetime) -> list[AppointmentPhase]:
+        if not (query.split and self.flags.processing_time_auto_create):
+            return []
+        return [
+            AppointmentPhase(
+                company_id=self.company_id,
+                staff_id=staff_id,
+                phase_type=phase.phase_type,
+                sequence_order=phase.sequence_order,
+                start_offset_minutes=phase.start_offset_minutes,
+                duration_minutes=phase.duration_minutes,
+                staff_required=phase.staff_required,
+                starts_at=phase.starts_at,
+                ends_at=phase.ends_at,
+            )
+            for phase in plan_phases(query.service, start)
+        ]
+
+    def _move(
+        self, appointment: Appointment, query: SlotQuery, staff_id: int, start: datetime
+    ) -> None:
+        shift = start - appointment.starts_at
+        appointment.starts_at = start
+        appointment.ends_at = start + timedelta(minutes=query.service.duration_minutes)
+        appointment.staff_id = staff_id
+        for phase in appointment.phases:
+            phase.starts_at += shift
+            phase.ends_at += shift
+            phase.staff_id = staff_id
+
+    async def _change_service(self, appointment: Appointment, service_id: int) -> None:
+        if appointment.status not in OPEN_STATUSES:
+            raise InvalidStatusTransitionError(
+                f"A {appointment.status} appointment cannot change its service."
+            )
+        query = await self.availability.resolve(
+            appointment.branch_id, service_id, appointment.staff_id
+        )
+        staff = query.requested_staff
+        assert staff is not None
+        await self._lock_and_recheck(query, staff, appointment.starts_at, exclude=appointment.id)
+        appointment.service_id = service_id
+        appointment.ends_at = appointment.starts_at + timedelta(
+            minutes=query.service.duration_minutes
+        )
+        # Replacing the collection deletes the old phase rows (delete-orphan) in this flush.
+        appointment.phases = []
+        await self.session.flush()
+        appointment.phases = self._phases(query, staff.id, appointment.starts_at)
+
+    def _set_status(self, appointment: Appointment, status: str) -> None:
+        if appointment.status == AppointmentStatus.CANCELLED:
+            raise InvalidStatusTransitionError("A cancelled appointment cannot change its status.")
+        appointment.status = status
+
+    async def _open_appointment(self, appointment_id: int) -> Appointment:
+        appointment = await self.get(appointment_id)
+        if appointment.status not in OPEN_STATUSES:
+            raise InvalidStatusTransitionError(
+                f"Appointment {appointment_id} is {appointment.status}; only pending or "
+                "confirmed appointments can be changed."
+            )
+        return appointment
+
+    async def _customer(self, customer_id: int | None, inline: InlineCustomer | None) -> Customer:
+        if customer_id is not None:
+            return await self.get_or_404(Customer, customer_id)
+        assert inline is not None
+        company = await self.session.get(Company, self.company_id)
+        region = region_of_company(company.settings, self.default_region)  # type: ignore[union-attr]
+        phone = normalise_phone(inline.phone, region, field="customer.phone")
+        existing = await self._customer_by_phone(phone)
+        if existing is not None:
+            return existing
+        customer = Customer(
+            company_id=self.company_id, name=inline.name, phone=phone, email=inline.email
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(customer)
+        except IntegrityError:
+            # The same caller booking twice at once: the other request created the customer.
+            existing = await self._customer_by_phone(phone)
+            assert existing is not None
+            return existing
+        return customer
+
+    async def _customer_by_phone(self, phone: str) -> Customer | None:
+        result = await self.session.execute(self.scoped(Customer).where(Customer.phone == phone))
+        return result.scalars().first()
+
+    def _invalidate_after_commit(self) -> None:
+        after_commit(self.session, self.availability.cache.invalidate)

@@ -1,0 +1,65 @@
+"""Service providers and the idempotency guard for the scheduling routers."""
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep
+from app.scheduling.availability import AvailabilityService
+from app.scheduling.booking import BookingService
+from app.scheduling.idempotency import IdempotencyGuard
+
+
+async def _availability_service(
+    request: Request,
+    session: SessionDep,
+    company_id: CompanyIdDep,
+    cache: CacheDep,
+    settings: SettingsDep,
+) -> AvailabilityService:
+    return AvailabilityService(
+        session, company_id, cache, settings.features, clock=request.app.state.now
+    )
+
+
+async def _booking_service(
+    request: Request,
+    session: SessionDep,
+    company_id: CompanyIdDep,
+    cache: CacheDep,
+    settings: SettingsDep,
+) -> BookingService:
+    return BookingService(
+        session,
+        company_id,
+        cache,
+        settings.features,
+        default_region=settings.default_phone_region,
+        clock=request.app.state.now,
+    )
+
+
+async def _idempotency(
+    request: Request,
+    session: SessionDep,
+    company_id: CompanyIdDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=255,
+            description="Makes the POST safe to retry: the same key and body replay the first "
+            "response; the same key with another body is 422; while the first is running, 409.",
+        ),
+    ] = None,
+) -> IdempotencyGuard:
+    fingerprint = IdempotencyGuard.fingerprint_of(
+        request.method, request.url.path, await request.body()
+    )
+    return IdempotencyGuard(
+        request.app.state.sessionmaker, session, company_id, idempotency_key, fingerprint
+    )
+
+
+AvailabilityServiceDep = Annotated[AvailabilityService, Depends(_availability_service)]
+BookingServiceDep = Annotated[BookingService, Depends(_booking_service)]
+IdempotencyDep = Annotated[IdempotencyGuard, Depends(_idempotency)]

@@ -1,0 +1,158 @@
+"""Availability and appointments."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.errors import problem_responses
+from app.scheduling.dependencies import AvailabilityServiceDep, BookingServiceDep, IdempotencyDep
+from app.scheduling.idempotency import StoredResponse
+from app.scheduling.schemas import (
+    AppointmentCancel,
+    AppointmentCreate,
+    AppointmentFilters,
+    AppointmentRead,
+    AppointmentReschedule,
+    AppointmentUpdate,
+    AvailabilityCheck,
+    AvailabilityCheckResult,
+    AvailabilityList,
+    AvailabilityQuery,
+)
+from app.schemas import Page
+
+router = APIRouter()
+
+
+def _replayable(result: BaseModel | StoredResponse) -> BaseModel | JSONResponse:
+    if isinstance(result, StoredResponse):
+        return JSONResponse(
+            result.body, status_code=result.status_code, headers={"Idempotent-Replayed": "true"}
+        )
+    return result
+
+
+@router.post(
+    "/availability/check",
+    response_model=AvailabilityCheckResult,
+    tags=["availability"],
+    summary="Is this time free? If not, the nearest alternatives",
+    responses=problem_responses(401, 404, 422, 429),
+)
+async def check_availability(body: AvailabilityCheck, service: AvailabilityServiceDep):
+    """Answers `available`; when the time is taken, outside working hours, too soon or in the
+    past, up to `max_alternatives` free starts ranked by distance from the requested start
+    (the requested staff member's first)."""
+    return await service.check(body)
+
+
+@router.get(
+    "/availability",
+    response_model=AvailabilityList,
+    tags=["availability"],
+    summary="Free starts per day for a service",
+    responses=problem_responses(401, 404, 422, 429),
+)
+async def list_availability(
+    query: Annotated[AvailabilityQuery, Query()], service: AvailabilityServiceDep
+):
+    return await service.list_free(query)
+
+
+@router.post(
+    "/appointments",
+    response_model=AppointmentRead,
+    status_code=status.HTTP_201_CREATED,
+    tags=["appointments"],
+    summary="Book an appointment",
+    responses=problem_responses(401, 404, 409, 422, 429),
+)
+async def create_appointment(
+    body: AppointmentCreate, booking: BookingServiceDep, idempotency: IdempotencyDep
+):
+    """Books the slot or answers 409 `slot-unavailable` with two alternatives. Safe to retry
+    with an `Idempotency-Key`."""
+
+    async def book() -> AppointmentRead:
+        return await booking.present(await booking.book(body))
+
+    return _replayable(await idempotency.run(book, status.HTTP_201_CREATED))
+
+
+@router.get(
+    "/appointments",
+    response_model=Page[AppointmentRead],
+    tags=["appointments"],
+    summary="List appointments",
+    responses=problem_responses(401, 422),
+)
+async def list_appointments(
+    filters: Annotated[AppointmentFilters, Query()], booking: BookingServiceDep
+):
+    return await booking.present_page(await booking.list(filters))
+
+
+@router.get(
+    "/appointments/{appointment_id}",
+    response_model=AppointmentRead,
+    tags=["appointments"],
+    summary="Get an appointment with its phases",
+    responses=problem_responses(401, 404),
+)
+async def get_appointment(appointment_id: int, booking: BookingServiceDep):
+    return await booking.present(await booking.get(appointment_id))
+
+
+@router.patch(
+    "/appointments/{appointment_id}",
+    response_model=AppointmentRead,
+    tags=["appointments"],
+    summary="Change service, notes or status",
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def update_appointment(
+    appointment_id: int, body: AppointmentUpdate, booking: BookingServiceDep
+):
+    """A new service is re-checked against the staff member's calendar and its phases are
+    rebuilt."""
+    return await booking.present(await booking.update(appointment_id, body))
+
+
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response_model=AppointmentRead,
+    tags=["appointments"],
+    summary="Cancel an appointment",
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def cancel_appointment(
+    appointment_id: int,
+    body: AppointmentCancel,
+    booking: BookingServiceDep,
+    idempotency: IdempotencyDep,
+):
+    async def cancel() -> AppointmentRead:
+        return await booking.present(await booking.cancel(appointment_id, body.reason))
+
+    return _replayable(await idempotency.run(cancel, status.HTTP_200_OK))
+
+
+@router.post(
+    "/appointments/{appointment_id}/reschedule",
+    response_model=AppointmentRead,
+    tags=["appointments"],
+    summary="Move an appointment (phases move with it)",
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def reschedule_appointment(
+    appointment_id: int,
+    body: AppointmentReschedule,
+    booking: BookingServiceDep,
+    idempotency: IdempotencyDep,
+):
+    async def reschedule() -> AppointmentRead:
+        return await booking.present(await booking.reschedule(appointment_id, body))
+
+    return _replayable(await idempotency.run(reschedule, status.HTTP_200_OK))
