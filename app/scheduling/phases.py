@@ -103,6 +103,6 @@ def plan_phases(service: ServiceTiming, start: datetime) -> list[PlannedPhase]:
 
 def staff_busy_intervals(service: ServiceTiming, start: datetime, split: bool) -> list[Interval]:
     """The parts of a new appointment during which its staff member is occupied."""
-    if split:
+    if split and service.has_processing_time:
         return [p.interval for p in plan_phases(service, start) if p.staff_required]
     return [Interval(start, start + timedelta(minutes=service.duration_minutes))]
