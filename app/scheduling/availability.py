@@ -330,8 +330,11 @@ class AvailabilityService(TenantScoped):
             if len(chosen) >= limit or not group:
                 continue
             taken = {alt.slot.start for alt in chosen}
-            for alt in finder.nearest(anchor, group, limit + len(taken), SEARCH_WINDOW_DAYS):
-                if alt.slot.start not in taken and alt.slot.start != start and len(chosen) < limit:
+            nearest = finder.nearest(
+                anchor, group, limit + len(taken), SEARCH_WINDOW_DAYS, exclude=start
+            )
+            for alt in nearest:
+                if alt.slot.start not in taken and len(chosen) < limit:
                     chosen.append(alt)
         requested_id = query.requested_staff.id if query.requested_staff else None
         return [

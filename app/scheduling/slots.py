@@ -118,12 +118,15 @@ class SlotFinder:
         staff_in_order: Sequence[StaffCalendar],
         limit: int,
         window_days: int,
+        exclude: datetime | None = None,
     ) -> list[Alternative]:
-        """Up to `limit` free starts closest to `requested`, never `requested` itself.
+        """Up to `limit` free starts closest to `requested`, never `exclude` (by default the
+        requested start itself: offering the taken time back would be useless).
 
         All given calendars compete; ranked by distance and, on a tie, the later start first.
         One alternative per start time (the first calendar in order that is free wins it).
         """
+        exclude = requested if exclude is None else exclude
         requested_day = local_date(requested, self.tz)
         found: dict[datetime, Slot] = {}
         for offset in _day_offsets(window_days):
@@ -136,7 +139,7 @@ class SlotFinder:
                 continue
             for staff in staff_in_order:
                 for slot in self.free_starts(staff, day):
-                    if slot.start != requested and slot.start not in found:
+                    if slot.start != exclude and slot.start not in found:
                         found[slot.start] = slot
         ranked = _best(found, requested, limit)
         return [Alternative(found[start], _reason(start, requested, self.tz)) for start in ranked]
