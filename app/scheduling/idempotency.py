@@ -102,7 +102,6 @@ class IdempotencyGuard:
                     await session.delete(existing)
                     await session.flush()
                 else:
-                    await session.rollback()
                     return self._replay(existing)
             session.add(
                 IdempotencyKey(
