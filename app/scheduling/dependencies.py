@@ -7,6 +7,7 @@ from fastapi import Depends, Header, Request
 from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep
 from app.scheduling.availability import AvailabilityService
 from app.scheduling.booking import BookingService
+from app.scheduling.health import ProcessingTimeHealthService
 from app.scheduling.idempotency import IdempotencyGuard
 
 
@@ -60,6 +61,15 @@ async def _idempotency(
     )
 
 
+async def _health_service(
+    request: Request, session: SessionDep, company_id: CompanyIdDep, settings: SettingsDep
+) -> ProcessingTimeHealthService:
+    return ProcessingTimeHealthService(
+        session, settings.features, company_id, clock=request.app.state.now
+    )
+
+
 AvailabilityServiceDep = Annotated[AvailabilityService, Depends(_availability_service)]
 BookingServiceDep = Annotated[BookingService, Depends(_booking_service)]
 IdempotencyDep = Annotated[IdempotencyGuard, Depends(_idempotency)]
+HealthServiceDep = Annotated[ProcessingTimeHealthService, Depends(_health_service)]

@@ -7,7 +7,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.errors import problem_responses
-from app.scheduling.dependencies import AvailabilityServiceDep, BookingServiceDep, IdempotencyDep
+from app.scheduling.dependencies import (
+    AvailabilityServiceDep,
+    BookingServiceDep,
+    HealthServiceDep,
+    IdempotencyDep,
+)
 from app.scheduling.idempotency import StoredResponse
 from app.scheduling.schemas import (
     AppointmentCancel,
@@ -20,6 +25,7 @@ from app.scheduling.schemas import (
     AvailabilityCheckResult,
     AvailabilityList,
     AvailabilityQuery,
+    ProcessingTimeHealthRead,
 )
 from app.schemas import Page
 
@@ -156,3 +162,16 @@ async def reschedule_appointment(
         return await booking.present(await booking.reschedule(appointment_id, body))
 
     return _replayable(await idempotency.run(reschedule, status.HTTP_200_OK))
+
+
+@router.get(
+    "/ops/processing-time-health",
+    response_model=ProcessingTimeHealthRead,
+    tags=["operations"],
+    summary="Do today's split appointments have their phases?",
+    responses=problem_responses(401, 403),
+)
+async def processing_time_health(health: HealthServiceDep, fix: bool = False):
+    """Counts today's appointments of split services (in the company's zone), how many have
+    phase rows, and lists the orphans. `fix=true` rebuilds the missing phases."""
+    return await health.check(fix=fix)

@@ -163,3 +163,19 @@ class AppointmentFilters(Schema):
     status: Literal["pending", "confirmed", "cancelled", "completed", "no_show"] | None = None
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0)
+
+
+class OrphanRead(ReadSchema):
+    appointment_id: int
+    service_id: int
+    starts_at: datetime
+
+
+class ProcessingTimeHealthRead(ReadSchema):
+    day: date | None
+    healthy: bool = Field(description="False when a split appointment of today lacks phases.")
+    split_appointments: int = Field(description="Today's appointments of split services.")
+    with_phases: int
+    success_rate: float = Field(description="with_phases / split_appointments (1.0 when none).")
+    orphans: list[OrphanRead] = Field(description="Split appointments without phases.")
+    fixed: int = 0

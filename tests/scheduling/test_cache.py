@@ -84,7 +84,8 @@ async def test_booking_on_one_instance_invalidates_the_other(app, settings, tena
     other_instance.state.now = app.state.now
     other_instance.state.settings = app.state.settings
     async with (
-        LifespanManager(other_instance), make_client(app, tenant.api_key) as a,
+        LifespanManager(other_instance),
+        make_client(app, tenant.api_key) as a,
         make_client(other_instance, tenant.api_key) as b,
     ):
         body = check_body(salon, local(1, 10))
@@ -93,6 +94,4 @@ async def test_booking_on_one_instance_invalidates_the_other(app, settings, tena
             "/api/v1/appointments", json=booking(salon, local(1, 10), staff=salon.anna_id)
         )
         assert booked.status_code == 201
-        assert (await a.post("/api/v1/availability/check", json=body)).json()[
-            "available"
-        ] is False
+        assert (await a.post("/api/v1/availability/check", json=body)).json()["available"] is False
