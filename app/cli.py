@@ -1,0 +1,314 @@
+"""Operator commands: `booking migrate | seed-demo | create-company | create-api-key`.
+
+Each command reads Settings (environment and `.env`), opens its own engine, commits once
+and prints what it did. A failure prints one line that says what to do next and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import logging
+import shutil
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from pydantic import ValidationError
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.cache import MemoryCache
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker, transaction
+from app.errors import DomainError
+from app.ops.seed import DEMO_SLUG, seed_demo
+from app.tenancy.companies import ApiKeyService, CompanyService
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BASE_URL = "http://localhost:8000"
+
+
+class CliError(Exception):
+    """A failure the operator can act on; the message says what to do next."""
+
+
+# --- entry point -------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="booking",
+        description="Operate the booking service. Settings come from the environment and .env "
+        "(DATABASE_URL, ...).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest")
+    migrate.set_defaults(handler=run_migrate)
+
+    seed = commands.add_parser(
+        "seed-demo", help=f"create the demo salon ({DEMO_SLUG}) and print an API key for it"
+    )
+    seed.add_argument("--base-url", default=DEFAULT_BASE_URL, help="used in the curl example")
+    seed.set_defaults(handler=run_seed_demo)
+
+    company = commands.add_parser("create-company", help="create a company (tenant)")
+    company.add_argument("name", help='display name, e.g. "Salon Schön"')
+    company.add_argument("--slug", help="unique short name (default: derived from the name)")
+    company.add_argument("--timezone", help="IANA name (default: DEFAULT_TIMEZONE setting)")
+    company.add_argument("--language", choices=["de", "en"], help="spoken/written language")
+    company.set_defaults(handler=run_create_company)
+
+    key = commands.add_parser("create-api-key", help="issue an API key for a company")
+    key.add_argument("company_id", type=int)
+    key.add_argument("--name", required=True, help='what the key is for, e.g. "front desk"')
+    key.add_argument("--base-url", default=DEFAULT_BASE_URL, help="used in the curl example")
+    key.set_defaults(handler=run_create_api_key)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable = args.handler
+    try:
+        settings = _settings()
+        if inspect.iscoroutinefunction(handler):
+            asyncio.run(handler(args, settings))
+        else:
+            handler(args, settings)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def run_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    url = settings.database_url
+    head = _head_revision()
+    print(f"Migrating {_display_url(url)}", flush=True)
+    before = asyncio.run(_revision_of(url))
+    print(f"  current revision: {before or 'none (empty database)'}; target: {head}", flush=True)
+    if before == head:
+        print(f"Nothing to do: the database is at the latest revision ({head}).")
+        return
+    started = time.perf_counter()
+    with _migration_progress():
+        try:
+            command.upgrade(_alembic_config(url), "head")
+        except CommandError as exc:
+            raise CliError(
+                f"{exc}. The database may have been migrated by a newer version of this "
+                "service: deploy that version, or restore a matching backup."
+            ) from exc
+    tables = asyncio.run(_table_count(url))
+    elapsed = time.perf_counter() - started
+    print(f"Done in {elapsed:.1f} s: database at revision {head} (latest), {tables} tables.")
+
+
+async def run_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
+    async with _database(settings) as sessionmaker, transaction(sessionmaker) as session:
+        seeded = await seed_demo(session)
+    if not seeded.created:
+        print(
+            f"The demo company ({DEMO_SLUG}, id {seeded.company_id}) already exists; nothing "
+            "was changed.\nIts API keys are stored hashed and cannot be shown again. "
+            f"For a new key run:\n  {_self()} create-api-key {seeded.company_id} --name demo"
+        )
+        return
+    counts = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in seeded.counts.items())
+    print(f"Created the demo company {DEMO_SLUG} (id {seeded.company_id}): {counts}.")
+    print("Services: Cut 30 min, Cut & blow-dry 45 min, Beard trim 15 min, and Colour 90 min")
+    print("with processing time (30 min work, 30 min processing, 30 min work).")
+    _print_key(seeded.api_key, "/api/v1/branches", args.base_url)
+
+
+async def run_create_company(args: argparse.Namespace, settings: Settings) -> None:
+    timezone = args.timezone or settings.default_timezone
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CliError(
+            f"unknown timezone {timezone!r}: use an IANA name such as Europe/Berlin"
+        ) from exc
+    data = {
+        "name": args.name,
+        "timezone": timezone,
+        "language": args.language or settings.default_language,
+    }
+    if args.slug:
+        data["slug"] = args.slug
+    async with _database(settings) as sessionmaker, transaction(sessionmaker) as session:
+        try:
+            company = await CompanyService(session).create(data)
+        except DomainError as exc:
+            raise CliError(f"{exc.detail} Choose another --slug.") from exc
+    print(
+        f"Created company {company.id} {company.name!r} (slug {company.slug}, "
+        f"timezone {company.timezone}, language {company.language})."
+    )
+    print(f"Next, issue an API key for it:\n  {_self()} create-api-key {company.id} --name NAME")
+
+
+async def run_create_api_key(args: argparse.Namespace, settings: Settings) -> None:
+    async with _database(settings) as sessionmaker, transaction(sessionmaker) as session:
+        try:
+            company = await CompanyService(session).get(args.company_id)
+        except DomainError as exc:
+            raise CliError(f"{exc.detail} Create one with: {_self()} create-company NAME") from exc
+        issued = await ApiKeyService(session, MemoryCache()).issue(company.id, args.name)
+    print(
+        f"Issued API key {issued.api_key.id} {args.name!r} (prefix {issued.api_key.prefix}) "
+        f"for company {company.id} {company.name!r}."
+    )
+    if not company.is_active:
+        print("Note: the company is inactive; the key works once it is reactivated.")
+    _print_key(issued.raw_key, "/api/v1/company", args.base_url)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise CliError(f"invalid configuration (environment or .env):\n{exc}") from exc
+
+
+def _print_key(raw_key: str, path: str, base_url: str) -> None:
+    print("\nAPI key (shown only now; store it somewhere safe):\n")
+    print(f"    {raw_key}\n")
+    print("Try it:")
+    print(f'    curl -H "Authorization: Bearer {raw_key}" {base_url.rstrip("/")}{path}')
+
+
+def _self() -> str:
+    """How to run this CLI again, written the way the operator just ran it."""
+    program = Path(sys.argv[0])
+    if program.name == "booking":
+        return "booking" if shutil.which("booking") == str(program) else _relative(program)
+    return f"{_relative(Path(sys.executable))} -m app.cli"
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _display_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _alembic_config(database_url: str) -> Config:
+    ini = ROOT / "alembic.ini"
+    if not ini.is_file():
+        raise CliError(
+            f"{ini} not found: run migrations from a source checkout or an image that "
+            "contains alembic.ini and alembic/"
+        )
+    config = Config(str(ini))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def _head_revision() -> str:
+    return ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()
+
+
+@asynccontextmanager
+async def _engine(url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(url, pool_size=2, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def _revision_of(url: str) -> str | None:
+    async with _engine(url) as engine:
+        return await _current_revision(engine, url)
+
+
+async def _current_revision(engine: AsyncEngine, url: str) -> str | None:
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+    except (DBAPIError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise CliError(
+            f"cannot reach the database at {_display_url(url)}: {reason}. "
+            "Check DATABASE_URL and that the database server is running."
+        ) from exc
+
+
+async def _table_count(url: str) -> int:
+    async with _engine(url) as engine, engine.connect() as connection:
+        names = await connection.run_sync(lambda sync: sa_inspect(sync).get_table_names())
+    return len([name for name in names if name != "alembic_version"])
+
+
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A sessionmaker on a database whose schema is at the revision this code expects."""
+    url = settings.database_url
+    async with _engine(url) as engine:
+        current, head = await _current_revision(engine, url), _head_revision()
+        if current is None:
+            raise CliError(
+                f"database not migrated ({_display_url(url)}): run `make migrate` "
+                f"(or `{_self()} migrate`) first"
+            )
+        if current != head:
+            raise CliError(
+                f"database schema is at revision {current}, this code expects {head}: "
+                f"run `make migrate` (or `{_self()} migrate`)"
+            )
+        yield create_sessionmaker(engine)
+
+
+class _ProgressHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("Running "):
+            print(f"  {' '.join(message.split())}", flush=True)
+
+
+@contextmanager
+def _migration_progress() -> Iterator[None]:
+    """Prints each migration step as Alembic runs it."""
+    logger = logging.getLogger("alembic.runtime.migration")
+    handler, level = _ProgressHandler(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
