@@ -70,7 +70,10 @@ def serve(database_url: str, redis_url: str | None) -> Iterator[str]:
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
-    log_file = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)
+    # Kept after the run so a failed start can be read.
+    log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115
+        prefix="bench-server-", suffix=".log", delete=False
+    )
     process = subprocess.Popen(
         [
             sys.executable,
@@ -267,7 +270,8 @@ def print_table(backend: str, results: list[Result]) -> None:
     baseline = results[0].rps
     print(f"\n### {backend}\n")
     print(
-        "| scenario | requests | concurrency | p50 ms | p95 ms | p99 ms | req/s | vs /health/live | statuses |"
+        "| scenario | requests | concurrency | p50 ms | p95 ms | p99 ms | req/s "
+        "| vs /health/live | statuses |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
