@@ -1,0 +1,90 @@
+# Entry points for development, CI and operations. Needs only python3.11 and make:
+# everything else is installed into .venv from requirements.lock.
+
+PYTHON ?= python3.11
+VENV ?= .venv
+HOST ?= 0.0.0.0
+PORT ?= 8000
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+PY := $(VENV)/bin/python
+CLI := $(PY) -m app.cli
+# Reinstall only when the pinned dependencies or the project metadata change.
+STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip --disable-pip-version-check
+
+.DEFAULT_GOAL := help
+.PHONY: help install migrate seed admin-key run test lint format bench clean
+
+help:
+	@echo "make run      install, migrate, seed the demo salon, then serve on port $(PORT)"
+	@echo "make test     install, then run the tests (SQLite + in-memory cache;"
+	@echo "              MariaDB/Redis too when TEST_MYSQL_URL / TEST_REDIS_URL are set)"
+	@echo "make install  create $(VENV) and install the pinned dependencies"
+	@echo "make migrate  upgrade the database in DATABASE_URL to the latest schema"
+	@echo "make seed     create the demo salon (once) and print its API key"
+	@echo "make lint     ruff check and format check;  make format  fixes both"
+	@echo "make bench    run the benchmarks (python -m bench)"
+	@echo "make clean    remove $(VENV) and caches (keeps data/ and .env)"
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || command -v $(PYTHON) >/dev/null || { \
+		echo "error: $(PYTHON) not found: install Python 3.11, or run make PYTHON=/path/to/python3.11" >&2; \
+		exit 1; }
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing pinned dependencies from requirements.lock into $(VENV)"
+	@$(PIP) install --quiet -r requirements.lock
+	@$(PIP) install --quiet --no-deps -e .
+	@touch $@
+
+migrate: install
+	@$(CLI) migrate
+
+seed: install
+	@$(CLI) seed-demo --base-url http://localhost:$(PORT)
+
+# An admin key for creating companies, kept in .env (which git ignores).
+admin-key: install
+	@touch .env
+	@if [ -n "$$ADMIN_API_KEY" ]; then \
+		echo "Admin API key: taken from the ADMIN_API_KEY environment variable"; \
+	else \
+		if ! grep -q "^ADMIN_API_KEY=." .env; then \
+			[ -z "$$(tail -c1 .env)" ] || echo >> .env; \
+			echo "ADMIN_API_KEY=adm_$$($(PY) -c "import secrets; print(secrets.token_urlsafe(32))")" >> .env; \
+			echo "Generated an admin API key into .env"; \
+		fi; \
+		echo "Admin API key (ADMIN_API_KEY in .env): $$(grep "^ADMIN_API_KEY=" .env | tail -n1 | cut -d= -f2-)"; \
+	fi
+
+run: install
+	@$(CLI) migrate
+	@echo
+	@$(CLI) seed-demo --base-url http://localhost:$(PORT)
+	@echo
+	@$(MAKE) --no-print-directory admin-key
+	@echo
+	@echo "Serving on http://localhost:$(PORT) (API docs at /docs); Ctrl-C stops."
+	@$(VENV)/bin/uvicorn --factory app.main:run_app --host $(HOST) --port $(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	@test -d bench || { echo "error: bench/ is not in this checkout" >&2; exit 1; }
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
