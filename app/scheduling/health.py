@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import FeatureFlags
 from app.db import utcnow
 from app.scheduling.models import Appointment, AppointmentPhase, AppointmentStatus
-from app.scheduling.phases import is_split, plan_phases
+from app.scheduling.phases import is_split, phase_rows
 from app.tenancy.models import Company, Service
 from app.timezones import local_day_bounds
 
@@ -114,18 +114,8 @@ class ProcessingTimeHealthService:
         return report
 
     def _rebuild(self, appointment: Appointment, service: Service) -> None:
-        for phase in plan_phases(service, appointment.starts_at):
-            self.session.add(
-                AppointmentPhase(
-                    company_id=appointment.company_id,
-                    appointment_id=appointment.id,
-                    staff_id=appointment.staff_id,
-                    phase_type=phase.phase_type,
-                    sequence_order=phase.sequence_order,
-                    start_offset_minutes=phase.start_offset_minutes,
-                    duration_minutes=phase.duration_minutes,
-                    staff_required=phase.staff_required,
-                    starts_at=phase.starts_at,
-                    ends_at=phase.ends_at,
-                )
-            )
+        for row in phase_rows(
+            service, appointment.company_id, appointment.staff_id, appointment.starts_at
+        ):
+            row.appointment_id = appointment.id
+            self.session.add(row)

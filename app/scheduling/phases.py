@@ -12,7 +12,7 @@ from typing import Protocol
 
 from app.config import FeatureFlags
 from app.scheduling.intervals import Interval
-from app.scheduling.models import PhaseType
+from app.scheduling.models import AppointmentPhase, PhaseType
 
 
 class ServiceTiming(Protocol):
@@ -106,3 +106,23 @@ def staff_busy_intervals(service: ServiceTiming, start: datetime, split: bool) -
     if split and service.has_processing_time:
         return [p.interval for p in plan_phases(service, start) if p.staff_required]
     return [Interval(start, start + timedelta(minutes=service.duration_minutes))]
+
+
+def phase_rows(
+    service: ServiceTiming, company_id: int, staff_id: int, start: datetime
+) -> list[AppointmentPhase]:
+    """Unsaved AppointmentPhase rows for an appointment of a split service at `start`."""
+    return [
+        AppointmentPhase(
+            company_id=company_id,
+            staff_id=staff_id,
+            phase_type=phase.phase_type,
+            sequence_order=phase.sequence_order,
+            start_offset_minutes=phase.start_offset_minutes,
+            duration_minutes=phase.duration_minutes,
+            staff_required=phase.staff_required,
+            starts_at=phase.starts_at,
+            ends_at=phase.ends_at,
+        )
+        for phase in plan_phases(service, start)
+    ]
