@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -47,7 +48,17 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 CacheDep = Annotated[Cache, Depends(_cache)]
 
 
-async def _tenant(request: Request, settings: SettingsDep, cache: CacheDep) -> Tenant:
+async def _now(request: Request) -> Callable[[], datetime]:
+    # The app's one clock (set in create_app); tests replace it to cross a rate-limit window.
+    return request.app.state.now
+
+
+async def _tenant(
+    request: Request,
+    settings: SettingsDep,
+    cache: CacheDep,
+    now: Annotated[Callable[[], datetime], Depends(_now)],
+) -> Tenant:
     raw_key = extract_api_key(request)
     if raw_key is None:
         raise AuthenticationError(
@@ -63,7 +74,8 @@ async def _tenant(request: Request, settings: SettingsDep, cache: CacheDep) -> T
     if tenant.company_id is not None:
         company_id_var.set(tenant.company_id)
         limit = tenant.rate_limit_per_minute or settings.rate_limit_per_minute
-        await RateLimiter(cache).hit(f"company:{tenant.company_id}", limit)
+        limiter = RateLimiter(cache, lambda: now().timestamp())
+        await limiter.hit(f"company:{tenant.company_id}", limit)
     return tenant
 
 

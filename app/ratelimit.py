@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from app.cache import Cache
 from app.errors import RateLimitedError
@@ -11,7 +12,7 @@ WINDOW_SECONDS = 60
 
 
 class RateLimiter:
-    def __init__(self, cache: Cache, clock: callable = time.time) -> None:  # type: ignore[valid-type]
+    def __init__(self, cache: Cache, clock: Callable[[], float] = time.time) -> None:
         self._cache = cache
         self._clock = clock
 
