@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import inspect
 import logging
+import os
 import shutil
 import sys
 import time
@@ -220,11 +221,13 @@ def _display_url(url: str) -> str:
 
 
 def _alembic_config(database_url: str) -> Config:
-    ini = ROOT / "alembic.ini"
+    # A source checkout has alembic.ini beside app/; an installed package (the container
+    # image) points ALEMBIC_CONFIG at its copy, as the alembic command itself would.
+    ini = Path(os.environ.get("ALEMBIC_CONFIG") or ROOT / "alembic.ini")
     if not ini.is_file():
         raise CliError(
-            f"{ini} not found: run migrations from a source checkout or an image that "
-            "contains alembic.ini and alembic/"
+            f"{ini} not found: run from a source checkout, or set ALEMBIC_CONFIG to the "
+            "alembic.ini that sits beside the alembic/ folder"
         )
     config = Config(str(ini))
     config.attributes["database_url"] = database_url

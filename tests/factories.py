@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +16,10 @@ from app.tenancy.models import (
     Branch,
     Company,
     Customer,
+    PhoneNumber,
     Service,
     Staff,
+    TimeOff,
     WorkingHours,
     staff_services,
 )
@@ -116,3 +118,27 @@ async def make_customer(db: Sessionmaker, company_id: int, **overrides: Any) -> 
     customer = Customer(company_id=company_id, **values)
     await _save(db, customer)
     return customer
+
+
+async def make_branch(db: Sessionmaker, company_id: int, **overrides: Any) -> Branch:
+    branch = Branch(company_id=company_id, **{"name": "Nord", **overrides})
+    await _save(db, branch)
+    return branch
+
+
+async def make_time_off(
+    db: Sessionmaker, company_id: int, staff_id: int, starts_at: datetime, ends_at: datetime
+) -> TimeOff:
+    time_off = TimeOff(
+        company_id=company_id, staff_id=staff_id, starts_at=starts_at, ends_at=ends_at
+    )
+    await _save(db, time_off)
+    return time_off
+
+
+async def make_phone_number(db: Sessionmaker, company_id: int, **overrides: Any) -> PhoneNumber:
+    values: dict[str, Any] = {"number": "+49301234567"}
+    values.update(overrides)
+    phone_number = PhoneNumber(company_id=company_id, **values)
+    await _save(db, phone_number)
+    return phone_number

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from app.errors import ValidationFailedError
 from app.repository import TenantScoped
 from app.schemas import Page
 from app.tenancy.models import Branch
@@ -13,7 +16,7 @@ from app.tenancy.phones import normalise_phone
 class BranchService(TenantScoped):
     async def create(self, data: dict[str, Any], default_region: str) -> Branch:
         if data.get("phone"):
-            data["phone"] = normalise_phone(data["phone"], default_region, field="phone")
+            data["phone"] = normalise_phone(data["phone"], default_region, field="body.phone")
         branch = Branch(company_id=self.company_id, **data)
         self.session.add(branch)
         await self.session.flush()
@@ -31,7 +34,7 @@ class BranchService(TenantScoped):
     async def update(self, branch_id: int, changes: dict[str, Any], default_region: str) -> Branch:
         branch = await self.get(branch_id)
         if changes.get("phone"):
-            changes["phone"] = normalise_phone(changes["phone"], default_region, field="phone")
+            changes["phone"] = normalise_phone(changes["phone"], default_region, field="body.phone")
         for field, value in changes.items():
             setattr(branch, field, value)
         await self.session.flush()
@@ -42,3 +45,15 @@ class BranchService(TenantScoped):
         branch = await self.get(branch_id)
         branch.is_active = False
         await self.session.flush()
+
+
+async def ensure_own_branch(scope: TenantScoped, branch_id: int | None) -> None:
+    """Refuse a `branch_id` in a request body unless it is one of the caller's branches.
+
+    Another company's branch gets the same answer as an unknown id, so ids reveal nothing.
+    """
+    if branch_id is None:
+        return
+    stmt = select(Branch.id).where(Branch.company_id == scope.company_id, Branch.id == branch_id)
+    if await scope.session.scalar(stmt) is None:
+        raise ValidationFailedError("body.branch_id", f"branch {branch_id} not found")

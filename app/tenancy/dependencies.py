@@ -1,14 +1,20 @@
 """Service providers for the tenancy routers."""
 
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends
 
 from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep
 from app.tenancy.branches import BranchService
 from app.tenancy.companies import ApiKeyService, CompanyService
+from app.tenancy.customers import CustomerService
 from app.tenancy.models import Company
+from app.tenancy.phone_numbers import PhoneNumberService
 from app.tenancy.phones import region_of_company
+from app.tenancy.schedules import ScheduleService
+from app.tenancy.services import CatalogService
+from app.tenancy.staff import StaffService
 
 
 async def _company_service(session: SessionDep) -> CompanyService:
@@ -23,6 +29,28 @@ async def _branch_service(session: SessionDep, company_id: CompanyIdDep) -> Bran
     return BranchService(session, company_id)
 
 
+async def _catalog_service(session: SessionDep, company_id: CompanyIdDep) -> CatalogService:
+    return CatalogService(session, company_id)
+
+
+async def _staff_service(session: SessionDep, company_id: CompanyIdDep) -> StaffService:
+    return StaffService(session, company_id)
+
+
+async def _schedule_service(session: SessionDep, company: "CurrentCompanyDep") -> ScheduleService:
+    return ScheduleService(session, company.id, ZoneInfo(company.timezone))
+
+
+async def _customer_service(session: SessionDep, company_id: CompanyIdDep) -> CustomerService:
+    return CustomerService(session, company_id)
+
+
+async def _phone_number_service(
+    session: SessionDep, company_id: CompanyIdDep
+) -> PhoneNumberService:
+    return PhoneNumberService(session, company_id)
+
+
 async def _current_company(session: SessionDep, company_id: CompanyIdDep) -> Company:
     return await CompanyService(session).get(company_id)
 
@@ -34,5 +62,10 @@ async def _phone_region(company: "CurrentCompanyDep", settings: SettingsDep) -> 
 CompanyServiceDep = Annotated[CompanyService, Depends(_company_service)]
 ApiKeyServiceDep = Annotated[ApiKeyService, Depends(_api_key_service)]
 BranchServiceDep = Annotated[BranchService, Depends(_branch_service)]
+CatalogServiceDep = Annotated[CatalogService, Depends(_catalog_service)]
+StaffServiceDep = Annotated[StaffService, Depends(_staff_service)]
+ScheduleServiceDep = Annotated[ScheduleService, Depends(_schedule_service)]
+CustomerServiceDep = Annotated[CustomerService, Depends(_customer_service)]
+PhoneNumberServiceDep = Annotated[PhoneNumberService, Depends(_phone_number_service)]
 CurrentCompanyDep = Annotated[Company, Depends(_current_company)]
 PhoneRegionDep = Annotated[str, Depends(_phone_region)]

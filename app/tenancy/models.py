@@ -77,6 +77,10 @@ class Staff(IdMixin, TimestampMixin, TenantMixin, Base):
         order_by="(WorkingHours.weekday, WorkingHours.start_time)",
     )
 
+    @property
+    def service_ids(self) -> list[int]:
+        return sorted(service.id for service in self.services)
+
 
 class WorkingHours(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "working_hours"

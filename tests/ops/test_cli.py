@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -71,6 +72,26 @@ class TestMigrate:
         assert code == 0
         assert "Nothing to do" in out
         assert "Running upgrade" not in out
+
+    def test_alembic_config_points_at_migrations_outside_the_source_tree(
+        self, database, tmp_path, monkeypatch, capsys
+    ):
+        # The container image installs the package and ships alembic/ separately.
+        elsewhere = tmp_path / "image"
+        shutil.copytree(ROOT / "alembic", elsewhere / "alembic")
+        shutil.copy(ROOT / "alembic.ini", elsewhere / "alembic.ini")
+        monkeypatch.setenv("ALEMBIC_CONFIG", str(elsewhere / "alembic.ini"))
+
+        code, _, _ = _run(capsys, "migrate")
+
+        assert code == 0
+        assert len(_tables(database)) == 23
+
+    def test_missing_alembic_config_is_named(self, database, tmp_path, monkeypatch, capsys):
+        monkeypatch.setenv("ALEMBIC_CONFIG", str(tmp_path / "nowhere.ini"))
+        code, _, err = _run(capsys, "migrate")
+        assert code == 1
+        assert "nowhere.ini not found" in err and "ALEMBIC_CONFIG" in err
 
     def test_unreachable_database_says_what_to_check(self, monkeypatch, tmp_path, capsys):
         monkeypatch.chdir(tmp_path)

@@ -5,12 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.errors import problem_responses
-from app.schemas import Page, Pagination
+from app.schemas import Page
 from app.tenancy.dependencies import BranchServiceDep, PhoneRegionDep
-from app.tenancy.schemas import BranchCreate, BranchRead, BranchUpdate
+from app.tenancy.schemas import BranchCreate, BranchQuery, BranchRead, BranchUpdate
 
 router = APIRouter(prefix="/branches", tags=["branches"])
-PageQuery = Annotated[Pagination, Query()]
+# One model for every query parameter: a model beside loose parameters would be handed
+# those too and refuse them as extra inputs.
+ListQuery = Annotated[BranchQuery, Query()]
 
 
 @router.post(
@@ -30,8 +32,8 @@ async def create_branch(body: BranchCreate, service: BranchServiceDep, region: P
     summary="List branches",
     responses=problem_responses(401, 422),
 )
-async def list_branches(service: BranchServiceDep, page: PageQuery, is_active: bool | None = None):
-    return await service.list(page.limit, page.offset, is_active=is_active)
+async def list_branches(service: BranchServiceDep, query: ListQuery):
+    return await service.list(query.limit, query.offset, is_active=query.is_active)
 
 
 @router.get(

@@ -15,6 +15,7 @@ from app.tenancy.schemas import (
     ApiKeyRead,
     CompanyAdminUpdate,
     CompanyCreate,
+    CompanyQuery,
     CompanyRead,
     CompanyUpdate,
 )
@@ -48,9 +49,9 @@ async def create_company(body: CompanyCreate, _: AdminDep, service: CompanyServi
     responses=problem_responses(401, 403, 422),
 )
 async def list_companies(
-    _: AdminDep, service: CompanyServiceDep, page: PageQuery, is_active: bool | None = None
+    _: AdminDep, service: CompanyServiceDep, query: Annotated[CompanyQuery, Query()]
 ):
-    return await service.list(page.limit, page.offset, is_active=is_active)
+    return await service.list(query.limit, query.offset, is_active=query.is_active)
 
 
 @router.get(

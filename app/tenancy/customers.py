@@ -1,0 +1,79 @@
+"""Customers of a company, identified by their phone number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.repository import TenantScoped
+from app.scheduling.models import Appointment
+from app.schemas import Page
+from app.tenancy.errors import DuplicateError, InUseError
+from app.tenancy.models import Customer
+from app.tenancy.phones import normalise_phone
+
+
+class CustomerService(TenantScoped):
+    async def create(self, data: dict[str, Any], default_region: str) -> Customer:
+        data["phone"] = normalise_phone(data["phone"], default_region, field="body.phone")
+        customer = Customer(company_id=self.company_id, **data)
+        self.session.add(customer)
+        await self._flush_unique_phone(customer.phone)
+        return customer
+
+    async def get(self, customer_id: int) -> Customer:
+        return await self.get_or_404(Customer, customer_id)
+
+    async def list(
+        self,
+        limit: int,
+        offset: int,
+        default_region: str,
+        *,
+        phone: str | None = None,
+        q: str | None = None,
+    ) -> Page[Any]:
+        """Customers by id; `phone` matches the normalised number, `q` part of the name."""
+        stmt = self.scoped(Customer).order_by(Customer.id)
+        if phone:
+            stmt = stmt.where(
+                Customer.phone == normalise_phone(phone, default_region, field="query.phone")
+            )
+        if q:
+            stmt = stmt.where(Customer.name.icontains(q, autoescape=True))
+        return await self.paginate(stmt, limit, offset)
+
+    async def update(
+        self, customer_id: int, changes: dict[str, Any], default_region: str
+    ) -> Customer:
+        customer = await self.get(customer_id)
+        if "phone" in changes:
+            changes["phone"] = normalise_phone(changes["phone"], default_region, field="body.phone")
+        for field, value in changes.items():
+            setattr(customer, field, value)
+        await self._flush_unique_phone(customer.phone)
+        return customer
+
+    async def delete(self, customer_id: int) -> None:
+        """Delete a customer who has never had an appointment; otherwise InUseError (409)."""
+        customer = await self.get(customer_id)
+        booked = select(Appointment.id).where(
+            Appointment.company_id == self.company_id, Appointment.customer_id == customer_id
+        )
+        in_use = f"Customer {customer_id} has appointments and cannot be deleted."
+        if await self.session.scalar(booked.limit(1)) is not None:
+            raise InUseError(in_use)
+        await self.session.delete(customer)
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            # An appointment booked since the check above.
+            raise InUseError(in_use) from exc
+
+    async def _flush_unique_phone(self, phone: str) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise DuplicateError(f"A customer with phone {phone} already exists.") from exc

@@ -1,0 +1,67 @@
+"""Services a company offers."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.errors import problem_responses
+from app.schemas import Page
+from app.tenancy.dependencies import CatalogServiceDep
+from app.tenancy.schemas import ServiceCreate, ServiceQuery, ServiceRead, ServiceUpdate
+
+router = APIRouter(prefix="/services", tags=["services"])
+ListQuery = Annotated[ServiceQuery, Query()]
+
+
+@router.post(
+    "",
+    response_model=ServiceRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a service",
+    responses=problem_responses(401, 403, 422),
+)
+async def create_service(body: ServiceCreate, catalog: CatalogServiceDep):
+    return await catalog.create(body.model_dump())
+
+
+@router.get(
+    "",
+    response_model=Page[ServiceRead],
+    summary="List services",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_services(catalog: CatalogServiceDep, query: ListQuery):
+    return await catalog.list(
+        query.limit, query.offset, branch_id=query.branch_id, is_active=query.is_active
+    )
+
+
+@router.get(
+    "/{service_id}",
+    response_model=ServiceRead,
+    summary="Get a service",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_service(service_id: int, catalog: CatalogServiceDep):
+    return await catalog.get(service_id)
+
+
+@router.patch(
+    "/{service_id}",
+    response_model=ServiceRead,
+    summary="Update a service",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_service(service_id: int, body: ServiceUpdate, catalog: CatalogServiceDep):
+    """Only the fields sent change; the processing-time rule is checked on the result."""
+    return await catalog.update(service_id, body.model_dump(exclude_unset=True))
+
+
+@router.delete(
+    "/{service_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Deactivate a service (its appointments stay on record)",
+    responses=problem_responses(401, 403, 404),
+)
+async def deactivate_service(service_id: int, catalog: CatalogServiceDep) -> None:
+    await catalog.deactivate(service_id)

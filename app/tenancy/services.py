@@ -1,0 +1,85 @@
+"""The services a company offers (its catalogue), including processing-time phases."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.errors import ValidationFailedError
+from app.repository import TenantScoped
+from app.schemas import Page
+from app.tenancy.branches import ensure_own_branch
+from app.tenancy.models import Service
+
+PHASE_FIELDS = ("initial_duration", "processing_duration", "final_duration")
+# The fields the processing-time rule reads; a PATCH is checked against all of them.
+RULE_FIELDS = ("duration_minutes", "has_processing_time", *PHASE_FIELDS)
+
+
+def check_processing_time(values: Mapping[str, Any]) -> None:
+    """DESIGN §5.1: a split service needs initial > 0, processing > 0, final >= 0, and the
+    three phases must add up to its duration. Phase values of other services are ignored."""
+    if not values.get("has_processing_time"):
+        return
+    for field in PHASE_FIELDS:
+        if values.get(field) is None:
+            raise ValidationFailedError(
+                f"body.{field}", "required when has_processing_time is true"
+            )
+    for field in ("initial_duration", "processing_duration"):
+        if values[field] <= 0:
+            raise ValidationFailedError(f"body.{field}", "must be greater than 0")
+    if values["final_duration"] < 0:
+        raise ValidationFailedError("body.final_duration", "must be 0 or more")
+    total = sum(values[field] for field in PHASE_FIELDS)
+    if total != values["duration_minutes"]:
+        raise ValidationFailedError(
+            "body.duration_minutes",
+            f"must equal initial + processing + final duration ({total}), "
+            f"not {values['duration_minutes']}",
+        )
+
+
+class CatalogService(TenantScoped):
+    async def create(self, data: dict[str, Any]) -> Service:
+        await ensure_own_branch(self, data.get("branch_id"))
+        check_processing_time(data)
+        service = Service(company_id=self.company_id, **data)
+        self.session.add(service)
+        await self.session.flush()
+        return service
+
+    async def get(self, service_id: int) -> Service:
+        return await self.get_or_404(Service, service_id)
+
+    async def list(
+        self,
+        limit: int,
+        offset: int,
+        *,
+        branch_id: int | None = None,
+        is_active: bool | None = None,
+    ) -> Page[Any]:
+        stmt = self.scoped(Service).order_by(Service.id)
+        if branch_id is not None:
+            stmt = stmt.where(Service.branch_id == branch_id)
+        if is_active is not None:
+            stmt = stmt.where(Service.is_active == is_active)
+        return await self.paginate(stmt, limit, offset)
+
+    async def update(self, service_id: int, changes: dict[str, Any]) -> Service:
+        """Apply a partial update; the processing-time rule is checked on the merged result."""
+        service = await self.get(service_id)
+        if "branch_id" in changes:
+            await ensure_own_branch(self, changes["branch_id"])
+        check_processing_time({field: getattr(service, field) for field in RULE_FIELDS} | changes)
+        for field, value in changes.items():
+            setattr(service, field, value)
+        await self.session.flush()
+        return service
+
+    async def deactivate(self, service_id: int) -> None:
+        """Services are deactivated, not deleted: booked appointments still refer to them."""
+        service = await self.get(service_id)
+        service.is_active = False
+        await self.session.flush()
