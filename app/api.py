@@ -2,12 +2,14 @@
 
 from fastapi import APIRouter
 
+from app.calcom.router import router as calcom_router
 from app.ops.router import router as ops_router
 from app.scheduling.router import router as scheduling_router
 from app.tenancy.router import router as tenancy_router
 
 root_router = APIRouter()
 root_router.include_router(ops_router)
+root_router.include_router(calcom_router)
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(tenancy_router)

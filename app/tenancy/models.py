@@ -134,8 +134,9 @@ class Customer(IdMixin, TimestampMixin, TenantMixin, Base):
     __table_args__ = (UniqueConstraint("company_id", "phone"),)
 
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str] = mapped_column(String(32))
-    email: Mapped[str | None] = mapped_column(String(254))
+    # Null for customers who came in through a calendar with an email address only.
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
     language: Mapped[str | None] = mapped_column(String(8))
     notes: Mapped[str | None] = mapped_column(Text)
 

@@ -1,0 +1,38 @@
+"""POST /webhooks/calcom: Cal.com booking events."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+
+from app.calcom.webhooks import CalcomWebhookService, outcome_body, verify_signature
+from app.deps import CacheDep, SessionDep, SettingsDep
+from app.errors import problem_responses
+
+router = APIRouter(tags=["webhooks"])
+
+
+@router.post(
+    "/webhooks/calcom",
+    summary="Receive a Cal.com booking webhook",
+    responses=problem_responses(400, 401, 403),
+)
+async def receive_calcom_webhook(
+    request: Request,
+    session: SessionDep,
+    cache: CacheDep,
+    settings: SettingsDep,
+    x_cal_signature_256: Annotated[str | None, Header()] = None,
+) -> dict:
+    """Verified with `x-cal-signature-256` over the raw body; a redelivered event changes
+    nothing; BOOKING_CREATED / RESCHEDULED / CANCELLED update local appointments, PING and
+    other triggers answer 200 `ignored`; an event of an unknown event type or team is 403."""
+    raw_body = await request.body()
+    verify_signature(settings.calcom_webhook_secret, raw_body, x_cal_signature_256)
+    service = CalcomWebhookService(
+        session,
+        request.app.state.sessionmaker,
+        cache,
+        settings.features,
+        settings.default_phone_region,
+    )
+    return outcome_body(await service.handle(raw_body))

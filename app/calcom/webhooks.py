@@ -1,0 +1,311 @@
+"""Applies Cal.com booking webhooks to local appointments (DESIGN §5.7).
+
+Verified, deduplicated, matched to a company by event type or team, then applied: a created
+booking becomes an appointment (unless it is our own echo), a rescheduled one moves (Cal.com
+gives it a new uid and names the old one in `rescheduleUid`), a cancelled one is cancelled.
+Cal.com is the source of truth here: nothing is refused, but every change is logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from app.auth import constant_time_equals, hmac_sha256_hex
+from app.cache import Cache
+from app.calcom.wire import WebhookBooking, WebhookEnvelope
+from app.config import FeatureFlags
+from app.db import after_commit
+from app.errors import AuthenticationError, DomainError, PermissionDeniedError
+from app.scheduling.availability import AvailabilityCache
+from app.scheduling.models import Appointment, AppointmentSource, AppointmentStatus
+from app.scheduling.phases import is_split, phase_rows
+from app.tenancy.models import Company, Customer, Service, Staff, staff_services
+from app.tenancy.phones import normalise_phone, region_of_company
+from app.webhooks.service import WebhookLog, WebhookOutcome, body_fingerprint
+
+logger = logging.getLogger("app.calcom.webhooks")
+
+CREATED, RESCHEDULED, CANCELLED, PING = (
+    "BOOKING_CREATED",
+    "BOOKING_RESCHEDULED",
+    "BOOKING_CANCELLED",
+    "PING",
+)
+
+
+class MalformedWebhookError(DomainError):
+    status, type, title = 400, "malformed-webhook", "Malformed webhook"
+
+
+@dataclass
+class WebhookResult:
+    status: WebhookOutcome
+    detail: str
+    appointment_id: int | None = None
+
+
+def verify_signature(secret: str | None, raw_body: bytes, signature: str | None) -> None:
+    """`x-cal-signature-256` is the lowercase hex HMAC-SHA256 of the raw body."""
+    if not secret:
+        raise AuthenticationError(
+            "Cal.com webhooks are not enabled: CALCOM_WEBHOOK_SECRET is unset."
+        )
+    if not signature or not constant_time_equals(
+        signature.strip().lower(), hmac_sha256_hex(secret, raw_body)
+    ):
+        raise AuthenticationError("Invalid or missing x-cal-signature-256.")
+
+
+class CalcomWebhookService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        cache: Cache,
+        flags: FeatureFlags,
+        default_region: str = "DE",
+    ) -> None:
+        self.session = session
+        self.sessionmaker = sessionmaker
+        self.cache = cache
+        self.flags = flags
+        self.default_region = default_region
+        self.log = WebhookLog(session, "calcom")
+
+    async def handle(self, raw_body: bytes) -> WebhookResult:
+        dedup_key = body_fingerprint(raw_body)
+        try:
+            envelope = WebhookEnvelope.model_validate(json.loads(raw_body))
+            booking = WebhookBooking.model_validate(envelope.payload)
+        except (ValueError, ValidationError) as exc:
+            await self._refuse(dedup_key, "unknown", WebhookOutcome.MALFORMED, None, str(exc))
+            raise MalformedWebhookError(f"Not a Cal.com webhook body: {str(exc)[:200]}") from exc
+        trigger = envelope.trigger_event
+        # The log row is the claim: a concurrent redelivery fails on its unique key.
+        event = await self.log.claim(dedup_key, trigger, envelope.payload)
+        if event is None:
+            return WebhookResult(WebhookOutcome.DUPLICATE, "already received; nothing changed")
+        if trigger == PING:
+            event.status = WebhookOutcome.IGNORED
+            return WebhookResult(WebhookOutcome.IGNORED, "pong")
+        if trigger not in (CREATED, RESCHEDULED, CANCELLED):
+            event.status = WebhookOutcome.IGNORED
+            return WebhookResult(WebhookOutcome.IGNORED, f"{trigger} is not handled")
+        company, service = await self._owner(booking)
+        if company is None:
+            await self._refuse(
+                dedup_key, trigger, WebhookOutcome.REJECTED, envelope.payload, "no matching company"
+            )
+            raise PermissionDeniedError("The event type or team of this booking is not known here.")
+        result = await self._apply(trigger, company, service, booking)
+        event.status, event.company_id = result.status, company.id
+        after_commit(self.session, AvailabilityCache(self.cache, company.id).invalidate)
+        return result
+
+    async def _refuse(
+        self,
+        dedup_key: str,
+        trigger: str,
+        outcome: WebhookOutcome,
+        payload: dict[str, Any] | None,
+        error: str,
+    ) -> None:
+        """Store a refused event durably: the request's own transaction is rolled back by the
+        error response, so the record goes through a transaction of its own. The request's
+        transaction is released first (on SQLite it holds the only write lock)."""
+        await self.session.rollback()
+        async with self.sessionmaker() as session:
+            await WebhookLog(session, "calcom").record(
+                dedup_key, trigger, outcome, payload=payload, error=error[:500]
+            )
+            await session.commit()
+
+    async def _owner(self, booking: WebhookBooking) -> tuple[Company | None, Service | None]:
+        if booking.event_type_id is not None:
+            row = (
+                await self.session.execute(
+                    select(Company, Service)
+                    .join(Service, Service.company_id == Company.id)
+                    .where(
+                        Service.calcom_event_type_id == booking.event_type_id,
+                        Company.is_active.is_(True),
+                    )
+                )
+            ).first()
+            if row is not None:
+                return row[0], row[1]
+        team_id = booking.team_id or (booking.team or {}).get("id")
+        if team_id is not None:
+            company = (
+                await self.session.execute(
+                    select(Company).where(
+                        Company.calcom_team_id == team_id, Company.is_active.is_(True)
+                    )
+                )
+            ).scalar_one_or_none()
+            return company, None
+        return None, None
+
+    async def _apply(
+        self, trigger: str, company: Company, service: Service | None, booking: WebhookBooking
+    ) -> WebhookResult:
+        if trigger == CREATED:
+            return await self._created(company, service, booking)
+        if trigger == RESCHEDULED:
+            return await self._rescheduled(company, service, booking)
+        return await self._cancelled(company, booking)
+
+    async def _created(
+        self, company: Company, service: Service | None, booking: WebhookBooking
+    ) -> WebhookResult:
+        existing = await self._by_uid(company.id, booking.uid)
+        if existing is not None:
+            return WebhookResult(WebhookOutcome.PROCESSED, "already known", existing.id)
+        if service is None or booking.start_time is None or not booking.uid:
+            raise MalformedWebhookError(
+                "A created booking needs uid, startTime and a known eventTypeId."
+            )
+        staff = await self._staff(company.id, service, booking)
+        if staff is None:
+            return WebhookResult(WebhookOutcome.IGNORED, "no staff member performs this service")
+        customer = await self._customer(company, booking)
+        start = booking.start_time
+        appointment = Appointment(
+            company_id=company.id,
+            branch_id=staff.branch_id,
+            service_id=service.id,
+            staff_id=staff.id,
+            customer_id=customer.id,
+            starts_at=start,
+            ends_at=booking.end_time or start + timedelta(minutes=service.duration_minutes),
+            status=AppointmentStatus.CONFIRMED,
+            source=AppointmentSource.CALCOM,
+            calcom_booking_uid=booking.uid,
+            notes=booking.title,
+        )
+        appointment.phases = (
+            phase_rows(service, company.id, staff.id, start)
+            if is_split(service, self.flags)
+            else []
+        )
+        self.session.add(appointment)
+        await self.session.flush()
+        logger.info("calcom.booking_created", extra={"appointment_id": appointment.id})
+        return WebhookResult(WebhookOutcome.PROCESSED, "appointment created", appointment.id)
+
+    async def _rescheduled(
+        self, company: Company, service: Service | None, booking: WebhookBooking
+    ) -> WebhookResult:
+        if await self._by_uid(company.id, booking.uid) is not None:
+            return WebhookResult(WebhookOutcome.PROCESSED, "already at the new time")
+        appointment = await self._by_uid(company.id, booking.reschedule_uid)
+        if appointment is None:
+            # Never seen the original: treat the new booking as created.
+            return await self._created(company, service, booking)
+        if booking.start_time is None:
+            raise MalformedWebhookError("A rescheduled booking needs startTime.")
+        shift = booking.start_time - appointment.starts_at
+        duration = appointment.ends_at - appointment.starts_at
+        appointment.starts_at = booking.start_time
+        appointment.ends_at = booking.end_time or booking.start_time + duration
+        appointment.calcom_booking_uid = booking.uid
+        for phase in appointment.phases:
+            phase.starts_at += shift
+            phase.ends_at += shift
+        await self.session.flush()
+        return WebhookResult(WebhookOutcome.PROCESSED, "appointment moved", appointment.id)
+
+    async def _cancelled(self, company: Company, booking: WebhookBooking) -> WebhookResult:
+        # Cancellations carry no metadata: match on the uid alone.
+        appointment = await self._by_uid(company.id, booking.uid)
+        if appointment is None:
+            return WebhookResult(WebhookOutcome.IGNORED, "unknown booking uid")
+        if appointment.status != AppointmentStatus.CANCELLED:
+            appointment.status = AppointmentStatus.CANCELLED
+            await self.session.flush()
+        return WebhookResult(WebhookOutcome.PROCESSED, "appointment cancelled", appointment.id)
+
+    async def _by_uid(self, company_id: int, uid: str | None) -> Appointment | None:
+        if not uid:
+            return None
+        result = await self.session.execute(
+            select(Appointment)
+            .where(Appointment.company_id == company_id, Appointment.calcom_booking_uid == uid)
+            .options(selectinload(Appointment.phases))
+        )
+        return result.scalar_one_or_none()
+
+    async def _staff(
+        self, company_id: int, service: Service, booking: WebhookBooking
+    ) -> Staff | None:
+        qualified = (
+            select(Staff)
+            .join(staff_services, staff_services.c.staff_id == Staff.id)
+            .where(
+                Staff.company_id == company_id,
+                staff_services.c.service_id == service.id,
+                Staff.is_active.is_(True),
+            )
+            .order_by(Staff.id)
+        )
+        if service.branch_id is not None:
+            qualified = qualified.where(Staff.branch_id == service.branch_id)
+        organizer_id = booking.organizer.id if booking.organizer else None
+        if organizer_id is not None:
+            match = (
+                (await self.session.execute(qualified.where(Staff.calcom_user_id == organizer_id)))
+                .scalars()
+                .first()
+            )
+            if match is not None:
+                return match
+        return (await self.session.execute(qualified)).scalars().first()
+
+    async def _customer(self, company: Company, booking: WebhookBooking) -> Customer:
+        attendee = booking.attendees[0] if booking.attendees else None
+        name = (attendee.name if attendee else None) or "Cal.com guest"
+        email = attendee.email if attendee else None
+        phone = None
+        if attendee and attendee.phone_number:
+            region = region_of_company(company.settings, self.default_region)
+            try:
+                phone = normalise_phone(attendee.phone_number, region)
+            except DomainError:
+                logger.warning("calcom.attendee_phone_invalid")
+        for column, value in (("phone", phone), ("email", email)):
+            if value:
+                found = (
+                    (
+                        await self.session.execute(
+                            select(Customer).where(
+                                Customer.company_id == company.id,
+                                getattr(Customer, column) == value,
+                            )
+                        )
+                    )
+                    .scalars()
+                    .first()
+                )
+                if found is not None:
+                    return found
+        customer = Customer(company_id=company.id, name=name[:200], phone=phone, email=email)
+        self.session.add(customer)
+        await self.session.flush()
+        return customer
+
+
+def outcome_body(result: WebhookResult) -> dict[str, Any]:
+    return {
+        "status": result.status,
+        "detail": result.detail,
+        "appointment_id": result.appointment_id,
+    }
