@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     calcom_base_url: str = "https://api.cal.com/v2"
     calcom_api_key: str | None = None
     calcom_webhook_secret: str | None = None
+    calcom_read_timeout_seconds: float = Field(
+        3.0, gt=0, description="Slot reads, retries included."
+    )
+    calcom_write_timeout_seconds: float = Field(
+        5.0, gt=0, description="Booking create/cancel/reschedule."
+    )
+    calcom_breaker_failure_threshold: int = Field(
+        5, ge=1, description="Consecutive failures that open it."
+    )
+    calcom_breaker_reset_seconds: float = Field(
+        60.0, gt=0, description="Open time before one probe."
+    )
     retell_api_key: str | None = None
 
     default_timezone: str = "Europe/Berlin"

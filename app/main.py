@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from app.api import api_router, root_router
 from app.cache import create_cache
+from app.calcom.dependencies import create_calcom_client
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, utcnow
 from app.errors import add_exception_handlers
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.cache = create_cache(settings.redis_url)
         app.state.http = httpx.AsyncClient(follow_redirects=False)
+        app.state.calcom = create_calcom_client(settings, app.state.http, app.state.cache, metrics)
         try:
             yield
         finally:

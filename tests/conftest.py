@@ -25,6 +25,8 @@ from app.main import create_app
 from app.models import Base
 from tests import factories
 
+pytest_plugins = ["tests.salon"]
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_KEY = "test-admin-key-0123456789abcdef"
 MYSQL_URL = os.environ.get("TEST_MYSQL_URL")

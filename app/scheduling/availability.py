@@ -12,13 +12,14 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cache import Cache
+from app.calcom.slots import CalcomSlotSource
 from app.config import FeatureFlags
 from app.db import utcnow
 from app.errors import ValidationFailedError
@@ -227,12 +228,14 @@ class AvailabilityService(TenantScoped):
         cache: Cache,
         flags: FeatureFlags,
         clock: Callable[[], datetime] = utcnow,
+        calendar: CalcomSlotSource | None = None,
     ) -> None:
         super().__init__(session, company_id)
         self.loader = CalendarLoader(session, company_id)
         self.cache = AvailabilityCache(cache, company_id)
         self.flags = flags
         self.clock = clock
+        self.calendar = calendar
 
     async def resolve(self, branch_id: int, service_id: int, staff_id: int | None) -> SlotQuery:
         _, rules = await self.loader.rules(branch_id)
@@ -252,7 +255,9 @@ class AvailabilityService(TenantScoped):
             qualified = [requested] + [m for m in qualified if m.id != requested.id]
         return SlotQuery(service, rules, is_split(service, self.flags), requested, qualified)
 
-    def finder(self, query: SlotQuery) -> SlotFinder:
+    def finder(
+        self, query: SlotQuery, external: dict[date, set[datetime]] | None = None
+    ) -> SlotFinder:
         now = self.clock()
         return SlotFinder(
             service=query.service,
@@ -261,6 +266,7 @@ class AvailabilityService(TenantScoped):
             grid_minutes=query.rules.grid_minutes,
             earliest=now + query.rules.min_notice,
             now=now,
+            external=external,
         )
 
     async def check(self, request: AvailabilityCheck) -> AvailabilityCheckResult:
@@ -273,18 +279,20 @@ class AvailabilityService(TenantScoped):
         query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
         start = to_utc(request.start, query.rules.tz)
         result = await self.evaluate(query, start, request.max_alternatives)
-        await self.cache.set(key, result.model_dump(mode="json"))
+        if not self._fell_back(query, result.source):
+            await self.cache.set(key, result.model_dump(mode="json"))
         return result
 
     async def evaluate(
         self, query: SlotQuery, start: datetime, max_alternatives: int
     ) -> AvailabilityCheckResult:
         """Whether `start` is free for the query's staff, with alternatives when it is not."""
-        finder = self.finder(query)
+        window = self._search_window(query, start)
+        external, source = await self._external_view(query, window)
+        finder = self.finder(query, external)
         tz = query.rules.tz
         staff_for_slot = [query.requested_staff] if query.requested_staff else query.candidates
-        day_window = Interval(*_padded_day(start, tz))
-        calendars = await self.loader.calendars(staff_for_slot, day_window)
+        calendars = await self.loader.calendars(staff_for_slot, Interval(*_padded_day(start, tz)))
         reason: Unavailability | None = Unavailability.NO_QUALIFIED_STAFF
         for calendar in calendars:
             reason = finder.unavailability(calendar, start)
@@ -296,32 +304,34 @@ class AvailabilityService(TenantScoped):
                     calendar.name,
                 )
                 return AvailabilityCheckResult(
-                    available=True, requested_start=start.astimezone(tz), slot=_slot_read(slot, tz)
+                    available=True,
+                    requested_start=start.astimezone(tz),
+                    slot=_slot_read(slot, tz),
+                    source=source,
                 )
-        alternatives = await self.alternatives(query, start, max_alternatives)
+        alternatives = await self.alternatives(query, start, max_alternatives, finder, window)
         return AvailabilityCheckResult(
             available=False,
             requested_start=start.astimezone(tz),
             reason=str(reason),
             alternatives=alternatives,
+            source=source,
         )
 
     async def alternatives(
-        self, query: SlotQuery, start: datetime, limit: int
+        self,
+        query: SlotQuery,
+        start: datetime,
+        limit: int,
+        finder: SlotFinder | None = None,
+        window: Interval | None = None,
     ) -> list[AlternativeRead]:
         """Nearest free starts: the requested staff member's first, then any qualified one."""
         if limit == 0 or not query.candidates:
             return []
-        finder = self.finder(query)
+        finder = finder or self.finder(query)
+        window = window or self._search_window(query, start)
         tz = query.rules.tz
-        window = Interval(
-            max(finder.earliest, start - timedelta(days=SEARCH_WINDOW_DAYS + 1)),
-            start + timedelta(days=SEARCH_WINDOW_DAYS + 1),
-        )
-        if window.end <= window.start:
-            window = Interval(
-                finder.earliest, finder.earliest + timedelta(days=SEARCH_WINDOW_DAYS + 1)
-            )
         anchor = max(start, finder.earliest) if start < finder.now else start
         calendars = await self.loader.calendars(query.candidates, window)
         groups = [calendars[:1], calendars[1:]] if query.requested_staff else [calendars]
@@ -349,27 +359,64 @@ class AvailabilityService(TenantScoped):
     async def list_free(self, request: AvailabilityQuery) -> AvailabilityList:
         query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
         staff = [query.requested_staff] if query.requested_staff else query.candidates
+        tz = query.rules.tz
         last = request.date_to or request.date_from
+        window = Interval(local_day_bounds(request.date_from, tz)[0], local_day_bounds(last, tz)[1])
+        external, source = await self._external_view(query, window)
+        finder = self.finder(query, external)
         days: list[DaySlots] = []
         day = request.date_from
         while day <= last:
-            key = f"day:{request.branch_id}:{request.service_id}:{request.staff_id}:{day}"
+            key = f"day:{request.branch_id}:{request.service_id}:{request.staff_id}:{day}:{source}"
             cached = await self.cache.get(key)
             if cached is None:
-                cached = (await self._day_slots(query, staff, day)).model_dump(mode="json")
-                await self.cache.set(key, cached)
+                cached = (await self._day_slots(finder, staff, day)).model_dump(mode="json")
+                if not self._fell_back(query, source):
+                    await self.cache.set(key, cached)
             days.append(DaySlots.model_validate(cached))
             day += timedelta(days=1)
-        return AvailabilityList(days=days)
+        return AvailabilityList(days=days, source=source)
 
-    async def _day_slots(self, query: SlotQuery, staff: list[Staff], day: date) -> DaySlots:
-        finder = self.finder(query)
-        calendars = await self.loader.calendars(
-            staff, Interval(*local_day_bounds(day, query.rules.tz))
-        )
+    async def _day_slots(self, finder: SlotFinder, staff: list[Staff], day: date) -> DaySlots:
+        calendars = await self.loader.calendars(staff, Interval(*local_day_bounds(day, finder.tz)))
         slots = [slot for calendar in calendars for slot in finder.free_starts(calendar, day)]
         slots.sort(key=lambda slot: (slot.start, slot.staff_id))
-        return DaySlots(date=day, slots=[_slot_read(slot, query.rules.tz) for slot in slots])
+        return DaySlots(date=day, slots=[_slot_read(slot, finder.tz) for slot in slots])
+
+    def _search_window(self, query: SlotQuery, start: datetime) -> Interval:
+        earliest = self.clock() + query.rules.min_notice
+        window = Interval(
+            max(earliest, start - timedelta(days=SEARCH_WINDOW_DAYS + 1)),
+            start + timedelta(days=SEARCH_WINDOW_DAYS + 1),
+        )
+        if window.end <= window.start:  # a request far in the past: search forward from now
+            window = Interval(earliest, earliest + timedelta(days=SEARCH_WINDOW_DAYS + 1))
+        return window
+
+    async def _external_view(
+        self, query: SlotQuery, window: Interval
+    ) -> tuple[dict[date, set[datetime]] | None, Literal["local", "calcom"]]:
+        """Cal.com's free starts over the window for a linked service, else the local view."""
+        event_type_id = query.service.calcom_event_type_id
+        if event_type_id is None or self.calendar is None:
+            return None, "local"
+        tz = query.rules.tz
+        external = await self.calendar.free_starts(
+            self.company_id,
+            event_type_id,
+            window.start.astimezone(tz).date(),
+            window.end.astimezone(tz).date(),
+            tz,
+        )
+        return (None, "local") if external is None else (external, "calcom")
+
+    def _fell_back(self, query: SlotQuery, source: str) -> bool:
+        # A local answer given because Cal.com failed is not cached: it may recover any moment.
+        return (
+            source == "local"
+            and query.service.calcom_event_type_id is not None
+            and (self.calendar is not None)
+        )
 
 
 def _padded_day(start: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from app.calcom.dependencies import calcom_slot_source
 from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep
 from app.scheduling.availability import AvailabilityService
 from app.scheduling.booking import BookingService
@@ -19,7 +20,12 @@ async def _availability_service(
     settings: SettingsDep,
 ) -> AvailabilityService:
     return AvailabilityService(
-        session, company_id, cache, settings.features, clock=request.app.state.now
+        session,
+        company_id,
+        cache,
+        settings.features,
+        clock=request.app.state.now,
+        calendar=calcom_slot_source(request),
     )
 
 

@@ -64,6 +64,11 @@ class SlotFinder:
     grid_minutes: int
     earliest: datetime  # now + minimum notice
     now: datetime
+    # Free starts per local day from an external calendar (Cal.com); None = local view only.
+    external: dict[date, set[datetime]] | None = None
+
+    def _externally_free(self, start: datetime, day: date) -> bool:
+        return self.external is None or start in self.external.get(day, ())
 
     def _duration(self) -> timedelta:
         return timedelta(minutes=self.service.duration_minutes)
@@ -89,6 +94,8 @@ class SlotFinder:
             return Unavailability.OUTSIDE_WORKING_HOURS
         if not staff.busy.all_free(staff_busy_intervals(self.service, start, self.split)):
             return Unavailability.TAKEN
+        if not self._externally_free(start, day):
+            return Unavailability.TAKEN
         return None
 
     def free_starts(self, staff: StaffCalendar, day: date) -> Iterator[Slot]:
@@ -107,7 +114,7 @@ class SlotFinder:
                 end = start + duration
                 if end > working.end:
                     break
-                if start < self.earliest:
+                if start < self.earliest or not self._externally_free(start, day):
                     continue
                 if staff.busy.all_free(staff_busy_intervals(self.service, start, self.split)):
                     yield Slot(start, end, staff.staff_id, staff.name)

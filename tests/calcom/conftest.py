@@ -44,3 +44,10 @@ def calcom(http, breaker) -> CalcomClient:
     return CalcomClient(
         http, "http://calcom.test/v2", "cal_test_key", breaker, read_timeout=0.5, write_timeout=0.5
     )
+
+
+@pytest.fixture(autouse=True)
+def _pinned(request):
+    """Tests that run the service do so on the pinned clock with processing time on."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("pinned_clock")

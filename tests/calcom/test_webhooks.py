@@ -11,7 +11,6 @@ from app.scheduling.models import Appointment, AppointmentPhase
 from app.tenancy.models import Company, Service, Staff
 from app.webhooks.models import WebhookEvent
 from tests.conftest import table_count
-from tests.scheduling.conftest import pinned_clock, salon  # noqa: F401  (fixtures)
 
 SECRET = "whsec_test_secret"
 EVENT_TYPE = 4242
@@ -19,7 +18,7 @@ TEAM = 900
 
 
 @pytest.fixture(autouse=True)
-async def calcom_salon(app, db, salon):  # noqa: F811
+async def calcom_salon(app, db, salon):
     app.state.settings = app.state.settings.model_copy(update={"calcom_webhook_secret": SECRET})
     async with db() as session:
         await session.execute(

@@ -1,6 +1,6 @@
 """POST /availability/check and GET /availability."""
 
-from tests.scheduling.conftest import booking, local, set_flags
+from tests.salon import booking, local, set_flags
 
 
 async def check(client, salon, start, *, service="cut", staff=None, **extra):

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app.scheduling.models import Appointment, AppointmentPhase
 from app.tenancy.models import Customer
 from tests.conftest import table_count
-from tests.scheduling.conftest import booking, local
+from tests.salon import booking, local
 
 
 async def book(client, salon, start, **kwargs):

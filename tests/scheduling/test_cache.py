@@ -5,7 +5,7 @@ from asgi_lifespan import LifespanManager
 
 from app.main import create_app
 from tests.conftest import REDIS_URL, make_client
-from tests.scheduling.conftest import NOW, booking, local
+from tests.salon import NOW, booking, local
 
 
 def check_body(salon, start):

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from tests.conftest import MYSQL_URL, table_count
-from tests.scheduling.conftest import booking, local
+from tests.salon import booking, local
 
 # MariaDB runs the 50 concurrent sessions; SQLite serialises writers anyway.
 CONTENDERS = 50 if MYSQL_URL else 20

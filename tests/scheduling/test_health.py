@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from tests.conftest import table_count
-from tests.scheduling.conftest import booking, set_flags
+from tests.salon import booking, set_flags
 
 TODAY_10 = datetime(2026, 11, 30, 10, 0).isoformat()
 TODAY_14 = datetime(2026, 11, 30, 14, 0).isoformat()

@@ -3,7 +3,7 @@
 import asyncio
 
 from tests.conftest import table_count
-from tests.scheduling.conftest import booking, local
+from tests.salon import booking, local
 
 
 async def post(client, body, key):

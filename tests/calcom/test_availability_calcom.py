@@ -1,0 +1,172 @@
+"""Availability for a Cal.com-linked service: intersected with Cal.com, local when it fails."""
+
+import time
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import update
+
+from app.calcom.breaker import CircuitBreaker
+from app.calcom.client import CalcomClient
+from app.calcom.fake import FakeCalcom, create_app
+from app.main import create_app as create_service
+from app.tenancy.models import Service
+from tests.conftest import make_client
+from tests.salon import NOW
+
+EVENT_TYPE = 4242
+
+
+@pytest.fixture
+def fake() -> FakeCalcom:
+    return FakeCalcom()
+
+
+async def link_calcom(app, db, salon_, fake, read_timeout=3.0):
+    async with db() as session:
+        await session.execute(
+            update(Service)
+            .where(Service.id == salon_.cut_id)
+            .values(calcom_event_type_id=EVENT_TYPE)
+        )
+        await session.commit()
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(fake)))
+    breaker = CircuitBreaker(app.state.cache, "calcom")
+    app.state.calcom = CalcomClient(
+        http, "http://calcom.test/v2", "cal_key", breaker, read_timeout=read_timeout
+    )
+    return breaker
+
+
+def body(salon_, start, staff=True):
+    return {
+        "branch_id": salon_.branch_id,
+        "service_id": salon_.cut_id,
+        "staff_id": salon_.anna_id if staff else None,
+        "start": start,
+    }
+
+
+async def check(client, payload):
+    response = await client.post("/api/v1/availability/check", json=payload)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class TestIntersection:
+    async def test_free_in_both_is_available_from_calcom(
+        self, app, db, salon, fake, company_client
+    ):
+        await link_calcom(app, db, salon, fake)
+        result = await check(company_client, body(salon, "2026-12-01T10:00:00"))
+        assert (result["available"], result["source"]) == (True, "calcom")
+        assert fake.requests[0].query["eventTypeId"] == str(EVENT_TYPE)
+
+    async def test_busy_in_calcom_is_not_offered(self, app, db, salon, fake, company_client):
+        await link_calcom(app, db, salon, fake)
+        fake.busy |= {
+            datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+            datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        }
+        result = await check(company_client, body(salon, "2026-12-01T10:00:00"))
+        assert result["available"] is False and result["reason"] == "taken"
+        assert [a["start"] for a in result["alternatives"]] == [
+            "2026-12-01T10:15:00+01:00",
+            "2026-12-01T09:45:00+01:00",
+        ]
+
+    async def test_slots_are_cached_per_day(self, app, db, salon, fake, company_client):
+        await link_calcom(app, db, salon, fake)
+        await check(company_client, body(salon, "2026-12-01T10:00:00"))
+        await check(company_client, body(salon, "2026-12-01T11:00:00"))
+        assert len(fake.requests) == 1
+
+    async def test_day_listing_is_intersected(self, app, db, salon, fake, company_client):
+        await link_calcom(app, db, salon, fake)
+        fake.busy.add(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+        response = await company_client.get(
+            "/api/v1/availability",
+            params={
+                "branch_id": salon.branch_id,
+                "service_id": salon.cut_id,
+                "staff_id": salon.anna_id,
+                "date_from": "2026-12-01",
+            },
+        )
+        listing = response.json()
+        assert listing["source"] == "calcom"
+        starts = [slot["start"][11:16] for slot in listing["days"][0]["slots"]]
+        assert "10:00" not in starts and "10:15" in starts
+
+
+class TestFaults:
+    async def test_hanging_calcom_gives_the_local_view_within_3_5_s(
+        self, app, db, salon, fake, company_client
+    ):
+        await link_calcom(app, db, salon, fake)  # the real 3 s read budget
+        fake.hang = True
+        started = time.perf_counter()
+        result = await check(company_client, body(salon, "2026-12-01T10:00:00"))
+        elapsed = time.perf_counter() - started
+        assert elapsed < 3.5
+        assert (result["available"], result["source"]) == (True, "local")
+
+    async def test_local_fallback_is_not_cached(self, app, db, salon, fake, company_client):
+        await link_calcom(app, db, salon, fake, read_timeout=0.2)
+        fake.fail_statuses = [503, 503, 503]
+        assert (await check(company_client, body(salon, "2026-12-01T10:00:00")))[
+            "source"
+        ] == "local"
+        assert (await check(company_client, body(salon, "2026-12-01T10:00:00")))[
+            "source"
+        ] == "calcom"
+
+    async def test_open_breaker_answers_fast_without_calling_calcom(
+        self, app, db, salon, fake, company_client
+    ):
+        breaker = await link_calcom(app, db, salon, fake, read_timeout=0.2)
+        # Warm up on the colour (not linked to Cal.com): the first request compiles queries.
+        warm_up = {**body(salon, "2026-12-03T10:00:00"), "service_id": salon.colour_id}
+        assert (await check(company_client, warm_up))["source"] == "local"
+        for _ in range(5):
+            await breaker.record_failure()
+        calls = len(fake.requests)
+        started = time.perf_counter()
+        result = await check(company_client, body(salon, "2026-12-01T10:00:00"))
+        # The target is 50 ms; the bound leaves room for a loaded test machine.
+        assert time.perf_counter() - started < 0.15
+        assert result["source"] == "local"
+        assert len(fake.requests) == calls
+
+    async def test_calcom_errors_never_reach_the_caller_as_5xx(
+        self, app, db, salon, fake, company_client
+    ):
+        await link_calcom(app, db, salon, fake, read_timeout=0.2)
+        for status in (500, 502, 400, 404, 429):
+            fake.fail_statuses = [status] * 3
+            response = await company_client.post(
+                "/api/v1/availability/check", json=body(salon, "2026-12-02T10:00:00")
+            )
+            assert response.status_code == 200
+
+
+async def test_redis_down_keeps_the_service_up(settings, db, tenant, salon, fake):
+    """Cache and breaker fall back to process memory: checks still answer, the breaker still
+    protects, and readiness reports Redis as down."""
+    redis_down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:6390/0"})
+    service = create_service(redis_down)
+    async with LifespanManager(service):
+        service.state.now = lambda: NOW
+        breaker = await link_calcom(service, db, salon, fake, read_timeout=0.2)
+        async with make_client(service, tenant.api_key) as client:
+            result = await check(client, body(salon, "2026-12-01T10:00:00"))
+            assert (result["available"], result["source"]) == (True, "calcom")
+            for _ in range(5):
+                await breaker.record_failure()
+            calls = len(fake.requests)
+            # Another day: the first day's Cal.com slots are still cached (in process memory).
+            assert (await check(client, body(salon, "2026-12-02T11:00:00")))["source"] == "local"
+            assert len(fake.requests) == calls
+            assert (await client.get("/health/ready")).status_code == 503
