@@ -35,6 +35,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker, transaction
 from app.errors import DomainError
 from app.ops.seed import DEMO_SLUG, seed_demo
+from app.scheduling.health import ProcessingTimeHealthService
 from app.tenancy.companies import ApiKeyService, CompanyService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--name", required=True, help='what the key is for, e.g. "front desk"')
     key.add_argument("--base-url", default=DEFAULT_BASE_URL, help="used in the curl example")
     key.set_defaults(handler=run_create_api_key)
+
+    health = commands.add_parser("health", help="health reports; exit code 0 healthy, 1 issues")
+    checks = health.add_subparsers(dest="check", required=True, metavar="CHECK")
+    processing = checks.add_parser(
+        "processing-time",
+        help="do today's appointments of split services have their phases?",
+    )
+    processing.add_argument("--details", action="store_true", help="list every orphan")
+    processing.add_argument("--fix", action="store_true", help="rebuild missing phases")
+    processing.add_argument("--company-id", type=int, help="one company only (default: all)")
+    processing.set_defaults(handler=run_processing_time_health)
     return parser
 
 
@@ -86,16 +98,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings()
         if inspect.iscoroutinefunction(handler):
-            asyncio.run(handler(args, settings))
+            status = asyncio.run(handler(args, settings))
         else:
-            handler(args, settings)
+            status = handler(args, settings)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -185,6 +197,28 @@ async def run_create_api_key(args: argparse.Namespace, settings: Settings) -> No
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+async def run_processing_time_health(args: argparse.Namespace, settings: Settings) -> int:
+    async with _database(settings) as sessionmaker, transaction(sessionmaker) as session:
+        service = ProcessingTimeHealthService(session, settings.features, args.company_id)
+        report = await service.check(fix=args.fix)
+    print(
+        f"Processing time today: {report.split_appointments} split appointments, "
+        f"{report.with_phases} with phases, success rate {report.success_rate:.1%}, "
+        f"{len(report.orphans)} orphans" + (f", {report.fixed} fixed" if args.fix else "")
+    )
+    if args.details:
+        for orphan in report.orphans:
+            print(
+                f"  orphan: appointment {orphan.appointment_id} (company {orphan.company_id}, "
+                f"service {orphan.service_id}) at {orphan.starts_at.isoformat()}"
+            )
+    if report.healthy:
+        print("Healthy.")
+        return 0
+    print(f"Unhealthy: run `{_self()} health processing-time --fix` to rebuild the phases.")
+    return 1
 
 
 def _settings() -> Settings:

@@ -47,3 +47,9 @@ def calcom_client(request: Request) -> CalcomClient | None:
 def calcom_slot_source(request: Request) -> CalcomSlotSource | None:
     client = calcom_client(request)
     return CalcomSlotSource(client, request.app.state.cache) if client is not None else None
+
+
+async def calcom_status(client: CalcomClient | None) -> dict[str, object]:
+    if client is None:
+        return {"configured": False}
+    return {"configured": True, "breaker": str(await client.breaker.state())}

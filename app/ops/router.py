@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from app.calcom.dependencies import calcom_client, calcom_status
 from app.deps import SettingsDep
 from app.ops.service import ReadinessService
 
@@ -29,6 +30,8 @@ async def health_ready(request: Request, settings: SettingsDep) -> JSONResponse:
     body = {
         "status": "ok" if ready else "unavailable",
         "checks": {check.name: {"ok": check.ok, "detail": check.detail} for check in checks},
+        # Informational: with Cal.com down the service still answers from its own calendar.
+        "upstreams": {"calcom": await calcom_status(calcom_client(request))},
     }
     return JSONResponse(body, status_code=200 if ready else 503)
 

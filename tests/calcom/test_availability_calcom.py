@@ -170,3 +170,14 @@ async def test_redis_down_keeps_the_service_up(settings, db, tenant, salon, fake
             assert (await check(client, body(salon, "2026-12-02T11:00:00")))["source"] == "local"
             assert len(fake.requests) == calls
             assert (await client.get("/health/ready")).status_code == 503
+
+
+async def test_readiness_and_metrics_show_the_breaker(app, db, salon, fake, client):
+    ready = (await client.get("/health/ready")).json()
+    assert ready["upstreams"]["calcom"] == {"configured": False}
+    breaker = await link_calcom(app, db, salon, fake, read_timeout=0.2)
+    for _ in range(5):
+        await breaker.record_failure()
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200  # Cal.com down does not make this service unready
+    assert ready.json()["upstreams"]["calcom"] == {"configured": True, "breaker": "open"}
