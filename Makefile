@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 PIP := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install migrate seed admin-key run test lint format bench clean
+.PHONY: demo-flags help install migrate seed admin-key run test lint format bench clean
 
 help:
 	@echo "make run      install, migrate, seed the demo salon, then serve on port $(PORT)"
@@ -60,12 +60,22 @@ admin-key: install
 		echo "Admin API key (ADMIN_API_KEY in .env): $$(grep "^ADMIN_API_KEY=" .env | tail -n1 | cut -d= -f2-)"; \
 	fi
 
+# The demo's Colour service shows processing time only with the master flag on; an
+# operator's own choice in .env or the environment is left alone.
+demo-flags:
+	@touch .env
+	@if [ -z "$$FEATURE_PROCESSING_TIME_ENABLED" ] && ! grep -q "^FEATURE_PROCESSING_TIME_ENABLED=" .env; then \
+		[ -z "$$(tail -c1 .env)" ] || echo >> .env; \
+		echo "FEATURE_PROCESSING_TIME_ENABLED=true" >> .env; \
+		echo "Switched processing time on in .env (FEATURE_PROCESSING_TIME_ENABLED=true)"; \
+	fi
+
 run: install
 	@$(CLI) migrate
 	@echo
 	@$(CLI) seed-demo --base-url http://localhost:$(PORT)
 	@echo
-	@$(MAKE) --no-print-directory admin-key
+	@$(MAKE) --no-print-directory admin-key demo-flags
 	@echo
 	@echo "Serving on http://localhost:$(PORT) (API docs at /docs); Ctrl-C stops."
 	@$(VENV)/bin/uvicorn --factory app.main:run_app --host $(HOST) --port $(PORT)
