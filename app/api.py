@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.calcom.router import router as calcom_router
 from app.ops.router import router as ops_router
+from app.policies.router import router as policies_router
 from app.scheduling.router import router as scheduling_router
 from app.tenancy.router import router as tenancy_router
 
@@ -14,3 +15,4 @@ root_router.include_router(calcom_router)
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(tenancy_router)
 api_router.include_router(scheduling_router)
+api_router.include_router(policies_router)

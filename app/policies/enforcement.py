@@ -1,0 +1,169 @@
+"""Enforcement: gathers what rules 1-4 need for one appointment (policy, notice, usage, price).
+
+The quota read is one statement: the customer's daily counters of the rolling window summed
+in appointment_modification_stats and, for reschedules, this appointment's reschedules
+counted in the audit trail (indexed by appointment), as scalar subqueries of one SELECT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cache import Cache
+from app.db import utcnow
+from app.policies.models import (
+    AppointmentModification,
+    AppointmentModificationStat,
+    PolicyType,
+)
+from app.policies.resolver import EffectivePolicy, PolicyResolver
+from app.policies.rules import (
+    QUOTA_WINDOW_DAYS,
+    Action,
+    Decision,
+    Usage,
+    decide,
+    hours_notice,
+    quota_keys,
+)
+from app.repository import TenantScoped
+from app.scheduling.errors import InvalidStatusTransitionError
+from app.scheduling.models import Appointment, AppointmentStatus
+from app.tenancy.models import Service
+
+POLICY_TYPE = {Action.CANCEL: PolicyType.CANCELLATION, Action.RESCHEDULE: PolicyType.RESCHEDULE}
+STAT_TYPE = {Action.CANCEL: "cancel_count", Action.RESCHEDULE: "reschedule_count"}
+MODIFIABLE = (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED)
+
+
+def day_start(moment: datetime) -> datetime:
+    """Counters are kept per UTC day; the day a modification happened is its period."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def window_start(now: datetime) -> datetime:
+    """The rolling window is today and the 29 UTC days before it: 30 daily counters."""
+    return day_start(now) - timedelta(days=QUOTA_WINDOW_DAYS - 1)
+
+
+@dataclass(frozen=True)
+class Enforcement:
+    """A decision with what it was made from, so it can be re-made under a lock."""
+
+    action: Action
+    decision: Decision
+    policy: EffectivePolicy
+    notice: float
+    price: Decimal | None
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.allowed
+
+    def with_usage(self, usage: Usage) -> Enforcement:
+        decision = decide(
+            self.action,
+            self.policy.config,
+            has_policy=self.policy.has_policy,
+            notice=self.notice,
+            usage=usage,
+            price=self.price,
+        )
+        return replace(self, decision=decision)
+
+    def as_body(self) -> dict[str, Any]:
+        return {
+            "action": str(self.action),
+            "allowed": self.decision.allowed,
+            "reason": {"code": str(self.decision.code), "message": self.decision.message},
+            "fee": str(self.decision.fee),
+            "hours_notice": self.decision.hours_notice,
+            "policy": self.policy.to_dict(),
+        }
+
+
+class PolicyEnforcer(TenantScoped):
+    def __init__(
+        self,
+        session: AsyncSession,
+        company_id: int,
+        cache: Cache,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__(session, company_id)
+        self.resolver = PolicyResolver(session, company_id, cache)
+        self.clock = clock
+
+    async def dry_run(self, appointment_id: int, action: Action) -> Enforcement:
+        """What a cancel or reschedule of the appointment would be answered now; changes
+        nothing. A cancelled or finished appointment answers 409, as the action would."""
+        appointment = await self.get_or_404(Appointment, appointment_id)
+        if appointment.status not in MODIFIABLE:
+            raise InvalidStatusTransitionError(
+                f"Appointment {appointment_id} is {appointment.status}; only pending or "
+                "confirmed appointments can be changed."
+            )
+        return await self.evaluate(appointment, action)
+
+    async def evaluate(
+        self, appointment: Appointment, action: Action, *, starts_at: datetime | None = None
+    ) -> Enforcement:
+        """Rules 1-4 for `appointment`; notice is measured to `starts_at` (default: its
+        current start, i.e. before a reschedule moves it)."""
+        policy = await self.resolver.for_appointment(POLICY_TYPE[action], appointment)
+        notice = hours_notice(starts_at or appointment.starts_at, self.clock())
+        config = policy.config
+        needs_price = config.get("fee") is None and config.get("fee_percentage") is not None
+        price = await self._price(appointment.service_id) if needs_price else None
+        usage = await self.usage(appointment, action, policy) if policy.has_policy else Usage()
+        decision = decide(
+            action,
+            config,
+            has_policy=policy.has_policy,
+            notice=notice,
+            usage=usage,
+            price=price,
+        )
+        return Enforcement(action, decision, policy, notice, price)
+
+    async def usage(
+        self, appointment: Appointment, action: Action, policy: EffectivePolicy
+    ) -> Usage:
+        monthly, per_appointment = quota_keys(action, policy.config)
+        if monthly is None and per_appointment is None:
+            return Usage()
+        counts: dict[str, Any] = {}
+        if monthly is not None:
+            counts["in_window"] = (
+                select(func.coalesce(func.sum(AppointmentModificationStat.count), 0))
+                .where(
+                    AppointmentModificationStat.company_id == self.company_id,
+                    AppointmentModificationStat.customer_id == appointment.customer_id,
+                    AppointmentModificationStat.stat_type == STAT_TYPE[action],
+                    AppointmentModificationStat.period_start >= window_start(self.clock()),
+                )
+                .scalar_subquery()
+            )
+        if per_appointment is not None:
+            counts["of_appointment"] = (
+                select(func.count())
+                .select_from(AppointmentModification)
+                .where(
+                    AppointmentModification.appointment_id == appointment.id,
+                    AppointmentModification.modification_type == action,
+                )
+                .scalar_subquery()
+            )
+        row = (await self.session.execute(select(*counts.values()))).one()
+        return Usage(**{name: int(value) for name, value in zip(counts, row, strict=True)})
+
+    async def _price(self, service_id: int) -> Decimal | None:
+        service = await self.session.get(Service, service_id)
+        return service.price if service is not None else None

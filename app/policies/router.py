@@ -1,0 +1,157 @@
+"""Policy configuration per level, effective policies, dry-run checks and modification history."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.errors import problem_responses
+from app.policies.dependencies import (
+    ModificationHistoryDep,
+    PolicyConfigServiceDep,
+    PolicyEnforcerDep,
+    PolicyResolverDep,
+)
+from app.policies.models import PolicyLevel, PolicyType
+from app.policies.schemas import (
+    EffectivePolicyQuery,
+    EffectivePolicyRead,
+    EnforcementRead,
+    ModificationFilters,
+    ModificationRead,
+    PolicyCheckQuery,
+    PolicyFilters,
+    PolicyRead,
+    PolicyWrite,
+)
+from app.schemas import Page
+
+router = APIRouter()
+TARGET = "/policies/{level}/{entity_id}/{policy_type}"
+
+
+@router.get(
+    "/policies/effective",
+    response_model=EffectivePolicyRead,
+    tags=["policies"],
+    summary="The policy that applies to a staff member, service and branch, and why",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_effective_policy(
+    query: Annotated[EffectivePolicyQuery, Query()], resolver: PolicyResolverDep
+):
+    """Company, branch, service and staff configs merged in that order (a key a level leaves
+    out is inherited); `sources` names the level, entity and policy of every key."""
+    policy = await resolver.effective(
+        query.policy_type,
+        staff_id=query.staff_id,
+        service_id=query.service_id,
+        branch_id=query.branch_id,
+    )
+    return policy.to_dict()
+
+
+@router.get(
+    "/policies",
+    response_model=Page[PolicyRead],
+    tags=["policies"],
+    summary="List the active policies",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_policies(
+    filters: Annotated[PolicyFilters, Query()], policies: PolicyConfigServiceDep
+):
+    return await policies.list(filters)
+
+
+@router.put(
+    TARGET,
+    response_model=PolicyRead,
+    tags=["policies"],
+    summary="Set a level's policy (201 when created, 200 when replaced)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def put_policy(
+    level: PolicyLevel,
+    entity_id: int,
+    policy_type: PolicyType,
+    body: PolicyWrite,
+    policies: PolicyConfigServiceDep,
+    response: Response,
+):
+    """Replaces the whole config of this level (keys left out are inherited from above).
+    Effective policies are recomputed for every later request."""
+    policy, created = await policies.put(level, entity_id, policy_type, body)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return policy
+
+
+@router.get(
+    TARGET,
+    response_model=PolicyRead,
+    tags=["policies"],
+    summary="Get a level's own policy (not merged)",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_policy(
+    level: PolicyLevel, entity_id: int, policy_type: PolicyType, policies: PolicyConfigServiceDep
+):
+    return await policies.get(level, entity_id, policy_type)
+
+
+@router.delete(
+    TARGET,
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["policies"],
+    summary="Remove a level's policy; the level then inherits from above",
+    responses=problem_responses(401, 403, 404),
+)
+async def delete_policy(
+    level: PolicyLevel, entity_id: int, policy_type: PolicyType, policies: PolicyConfigServiceDep
+) -> None:
+    await policies.delete(level, entity_id, policy_type)
+
+
+@router.get(
+    "/appointments/{appointment_id}/policy-check",
+    response_model=EnforcementRead,
+    tags=["appointments"],
+    summary="Would a cancel or reschedule be allowed now, at what fee, and why",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def check_appointment_policy(
+    appointment_id: int,
+    query: Annotated[PolicyCheckQuery, Query()],
+    enforcer: PolicyEnforcerDep,
+):
+    """A dry run of the rules the cancel and reschedule endpoints apply; changes nothing."""
+    return (await enforcer.dry_run(appointment_id, query.action)).as_body()
+
+
+@router.get(
+    "/appointments/{appointment_id}/modifications",
+    response_model=Page[ModificationRead],
+    tags=["appointments"],
+    summary="Cancellations and reschedules of an appointment, newest first",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_appointment_modifications(
+    appointment_id: int,
+    filters: Annotated[ModificationFilters, Query()],
+    history: ModificationHistoryDep,
+):
+    return await history.for_appointment(appointment_id, filters)
+
+
+@router.get(
+    "/customers/{customer_id}/modifications",
+    response_model=Page[ModificationRead],
+    tags=["customers"],
+    summary="A customer's cancellations and reschedules, newest first",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_customer_modifications(
+    customer_id: int,
+    filters: Annotated[ModificationFilters, Query()],
+    history: ModificationHistoryDep,
+):
+    return await history.for_customer(customer_id, filters)
