@@ -21,6 +21,8 @@ from app.cache import Cache
 from app.config import FeatureFlags
 from app.db import after_commit, utcnow
 from app.errors import ValidationFailedError
+from app.policies.modifications import ModificationPolicy
+from app.policies.rules import Action
 from app.repository import TenantScoped
 from app.scheduling.availability import AvailabilityService, SlotQuery, _padded_day
 from app.scheduling.errors import InvalidStatusTransitionError, SlotUnavailableError
@@ -65,11 +67,14 @@ class BookingService(TenantScoped):
         *,
         default_region: str = "DE",
         clock: Callable[[], datetime] = utcnow,
+        policy: ModificationPolicy | None = None,
     ) -> None:
         super().__init__(session, company_id)
         self.flags = flags
         self.default_region = default_region
         self.availability = AvailabilityService(session, company_id, cache, flags, clock)
+        # Cancel and reschedule rules, fees and the audit trail (DESIGN §5.4).
+        self.policy = policy or ModificationPolicy(session, company_id, cache, clock=clock)
         self.tz: ZoneInfo | None = None
 
     # --- reads -----------------------------------------------------------------------------
@@ -124,6 +129,8 @@ class BookingService(TenantScoped):
 
     async def reschedule(self, appointment_id: int, data: AppointmentReschedule) -> Appointment:
         appointment = await self._open_appointment(appointment_id)
+        permit = await self.policy.check(appointment, Action.RESCHEDULE, force=data.force)
+        moved_from = appointment.starts_at
         staff_id = data.staff_id or appointment.staff_id
         query = await self.availability.resolve(
             appointment.branch_id, appointment.service_id, staff_id
@@ -134,15 +141,23 @@ class BookingService(TenantScoped):
         self._refuse_bad_input(query, start)
         await self._lock_and_recheck(query, staff, start, exclude=appointment.id)
         self._move(appointment, query, staff.id, start)
+        details = {"from": moved_from.isoformat(), "to": start.isoformat(), "staff_id": staff.id}
+        await self.policy.record(appointment, permit, reason=data.reason, details=details)
         await self.session.flush()
         self._invalidate_after_commit()
         return appointment
 
-    async def cancel(self, appointment_id: int, reason: str | None = None) -> Appointment:
+    async def cancel(
+        self, appointment_id: int, reason: str | None = None, *, force: bool = False
+    ) -> Appointment:
+        """Refused with PolicyViolationError (422) when the cancellation policy says no,
+        unless `force` (staff only); every cancel is recorded with its fee."""
         appointment = await self._open_appointment(appointment_id)
+        permit = await self.policy.check(appointment, Action.CANCEL, force=force)
         appointment.status = AppointmentStatus.CANCELLED
         if reason:
             appointment.notes = f"{appointment.notes}\n{reason}" if appointment.notes else reason
+        await self.policy.record(appointment, permit, reason=reason)
         await self.session.flush()
         self._invalidate_after_commit()
         return appointment
@@ -303,7 +318,14 @@ class BookingService(TenantScoped):
         appointment.status = status
 
     async def _open_appointment(self, appointment_id: int) -> Appointment:
-        appointment = await self.get(appointment_id)
+        # Locked first: a second cancel or reschedule of the same appointment waits and then
+        # sees the new status, instead of failing on the version check.
+        appointment = await self.get_or_404(
+            Appointment,
+            appointment_id,
+            options=[selectinload(Appointment.phases)],
+            for_update=True,
+        )
         if appointment.status not in OPEN_STATUSES:
             raise InvalidStatusTransitionError(
                 f"Appointment {appointment_id} is {appointment.status}; only pending or "

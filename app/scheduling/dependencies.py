@@ -6,6 +6,7 @@ from fastapi import Depends, Header, Request
 
 from app.calcom.dependencies import calcom_slot_source
 from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep
+from app.policies.dependencies import ModificationPolicyDep
 from app.scheduling.availability import AvailabilityService
 from app.scheduling.booking import BookingService
 from app.scheduling.health import ProcessingTimeHealthService
@@ -35,6 +36,7 @@ async def _booking_service(
     company_id: CompanyIdDep,
     cache: CacheDep,
     settings: SettingsDep,
+    policy: ModificationPolicyDep,
 ) -> BookingService:
     return BookingService(
         session,
@@ -43,6 +45,7 @@ async def _booking_service(
         settings.features,
         default_region=settings.default_phone_region,
         clock=request.app.state.now,
+        policy=policy,
     )
 
 

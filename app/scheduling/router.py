@@ -139,8 +139,13 @@ async def cancel_appointment(
     booking: BookingServiceDep,
     idempotency: IdempotencyDep,
 ):
+    """Applies the effective cancellation policy: a refusal is 422 `policy-violation` with
+    the reason, the notice and the fee that `force: true` would record. Every cancellation
+    is added to the appointment's modifications."""
+
     async def cancel() -> AppointmentRead:
-        return await booking.present(await booking.cancel(appointment_id, body.reason))
+        cancelled = await booking.cancel(appointment_id, body.reason, force=body.force)
+        return await booking.present(cancelled)
 
     return _replayable(await idempotency.run(cancel, status.HTTP_200_OK))
 
@@ -158,6 +163,9 @@ async def reschedule_appointment(
     booking: BookingServiceDep,
     idempotency: IdempotencyDep,
 ):
+    """Applies the effective reschedule policy (notice measured to the current start) before
+    the new time is checked; refusals and `force` work as for cancelling."""
+
     async def reschedule() -> AppointmentRead:
         return await booking.present(await booking.reschedule(appointment_id, body))
 

@@ -110,14 +110,22 @@ class AppointmentUpdate(Schema):
     status: Literal["confirmed", "completed", "no_show"] | None = None
 
 
+FORCE_DESCRIPTION = (
+    "Staff override of a policy refusal (short notice, quota); recorded as outside policy, "
+    "with the fee that applies."
+)
+
+
 class AppointmentReschedule(Schema):
     start: datetime = Field(description=START_DESCRIPTION)
     staff_id: int | None = Field(None, description="Move to another staff member too.")
     reason: str | None = Field(None, max_length=2000)
+    force: bool = Field(False, description=FORCE_DESCRIPTION)
 
 
 class AppointmentCancel(Schema):
     reason: str | None = Field(None, max_length=2000)
+    force: bool = Field(False, description=FORCE_DESCRIPTION)
 
 
 class PhaseRead(ReadSchema):
