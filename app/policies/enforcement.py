@@ -113,16 +113,23 @@ class PolicyEnforcer(TenantScoped):
         return await self.evaluate(appointment, action)
 
     async def evaluate(
-        self, appointment: Appointment, action: Action, *, starts_at: datetime | None = None
+        self,
+        appointment: Appointment,
+        action: Action,
+        *,
+        starts_at: datetime | None = None,
+        count_usage: bool = True,
     ) -> Enforcement:
         """Rules 1-4 for `appointment`; notice is measured to `starts_at` (default: its
-        current start, i.e. before a reschedule moves it)."""
+        current start, i.e. before a reschedule moves it). Without `count_usage` rule 3 is
+        left to a later `with_usage`, made under the customer lock."""
         policy = await self.resolver.for_appointment(POLICY_TYPE[action], appointment)
         notice = hours_notice(starts_at or appointment.starts_at, self.clock())
         config = policy.config
         needs_price = config.get("fee") is None and config.get("fee_percentage") is not None
         price = await self._price(appointment.service_id) if needs_price else None
-        usage = await self.usage(appointment, action, policy) if policy.has_policy else Usage()
+        counted = count_usage and policy.has_policy
+        usage = await self.usage(appointment, action, policy) if counted else Usage()
         decision = decide(
             action,
             config,

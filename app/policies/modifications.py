@@ -2,11 +2,11 @@
 
 Counting without losing or overshooting under concurrency: the customer's row is locked
 (SELECT ... FOR UPDATE; SQLite transactions already hold the write lock) before the quota is
-re-read and the counter bumped, so two cancellations by one customer run one after the
-other, and the second sees the first's count. The lock is taken after the booking's own
-locks (appointment, then staff row), the order a new booking also takes staff then
-customer, so the two cannot deadlock. The counter itself is an atomic
-`count = count + 1`, with a concurrent first insert of the day caught by the unique key.
+read and the counter bumped, so two cancellations by one customer run one after the other
+and the second sees the first's count. The lock is taken last, after the appointment and
+staff rows: a new booking also locks the staff row before it touches the customer row (its
+foreign-key check), so the two orders agree and cannot deadlock. The counter itself is an
+atomic `count = count + 1`; a concurrent first insert of the day is caught by the unique key.
 """
 
 from __future__ import annotations
@@ -95,9 +95,9 @@ class ModificationPolicy:
         self.enforcer = PolicyEnforcer(session, company_id, cache, clock)
 
     async def check(self, appointment: Appointment, action: Action, *, force: bool) -> Permit:
-        """Before the change: PolicyViolationError (422) unless allowed, forced by staff, or
-        reported by Cal.com."""
-        enforcement = await self.enforcer.evaluate(appointment, action)
+        """Before the change, rules 1, 2 and 4: PolicyViolationError (422) unless allowed,
+        forced by staff, or reported by Cal.com. The quota (rule 3) follows in `record`."""
+        enforcement = await self.enforcer.evaluate(appointment, action, count_usage=False)
         self._refuse_unless_permitted(enforcement, force)
         return Permit(enforcement, force)
 
@@ -109,8 +109,9 @@ class ModificationPolicy:
         reason: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> AppointmentModification:
-        """After the change, in its transaction: with the customer locked, re-read the quota
-        (a concurrent change may have used it up), then write the audit row and count it."""
+        """After the change, in its transaction: with the customer locked, read the quota
+        (rule 3; one read, which no concurrent change can outdate), then write the audit row
+        and count it."""
         await self._lock_customer(appointment.customer_id)
         enforcement = permit.enforcement
         if enforcement.policy.has_policy and any(
