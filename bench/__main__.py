@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import policies
 from bench.load import Result, run
 from bench.seed import BenchSalon, seed
 
@@ -208,6 +209,7 @@ async def scenarios(base_url: str, salon: BenchSalon, quick: bool) -> list[Resul
                 int(600 * scale),
                 10,
             ),
+            *await policies.scenarios(client, salon, scale),
             await run(
                 client,
                 "book distinct slots",
