@@ -113,14 +113,8 @@ def create_app(fake: FakeCalcom | None = None) -> Starlette:
         if (failed := failure()) is not None:
             return failed
         start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
-        if start in fake.busy or any(
-            b["start_dt"] == start and b["status"] == "accepted" for b in fake.bookings.values()
-        ):
-            return _error(
-                400,
-                "BadRequestException",
-                "User either already has booking at this time or is not available",
-            )
+        if (taken := _taken(fake, start)) is not None:
+            return taken
         booking = _new_booking(fake, body["eventTypeId"], start, body.get("attendee", {}))
         return JSONResponse({"status": "success", "data": _public(booking)}, status_code=201)
 
@@ -142,6 +136,8 @@ def create_app(fake: FakeCalcom | None = None) -> Starlette:
         if old is None or old["status"] != "accepted":
             return _error(400, "BadRequestException", "booking cannot be rescheduled")
         start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
+        if (taken := _taken(fake, start)) is not None:
+            return taken
         new = _new_booking(fake, old["eventTypeId"], start, old["attendee"])
         new["rescheduledFromUid"] = old["uid"]
         old["status"] = "cancelled"
@@ -168,6 +164,19 @@ def create_app(fake: FakeCalcom | None = None) -> Starlette:
     )
     app.state.fake = fake
     return app
+
+
+def _taken(fake: FakeCalcom, start: datetime) -> JSONResponse | None:
+    booked = any(
+        b["start_dt"] == start and b["status"] == "accepted" for b in fake.bookings.values()
+    )
+    if start in fake.busy or booked:
+        return _error(
+            400,
+            "BadRequestException",
+            "User either already has booking at this time or is not available",
+        )
+    return None
 
 
 def _new_booking(fake: FakeCalcom, event_type_id: int, start: datetime, attendee: dict) -> dict:

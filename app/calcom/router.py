@@ -34,5 +34,6 @@ async def receive_calcom_webhook(
         cache,
         settings.features,
         settings.default_phone_region,
+        clock=request.app.state.now,
     )
     return outcome_body(await service.handle(raw_body))

@@ -41,8 +41,10 @@ class CalcomSlotSource:
             try:
                 fetched = await self.client.get_slots(event_type_id, start, end, str(tz))
             except CalcomError as exc:
-                logger.warning("calcom.slots_unavailable_using_local_view",
-                               extra={"event_type_id": event_type_id, "error": str(exc)})
+                logger.warning(
+                    "calcom.slots_unavailable_using_local_view",
+                    extra={"event_type_id": event_type_id, "error": str(exc)},
+                )
                 return None
             by_day: dict[date, set[datetime]] = {day: set() for day in missing}
             for starts in fetched.values():

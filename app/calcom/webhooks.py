@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,8 +24,10 @@ from app.auth import constant_time_equals, hmac_sha256_hex
 from app.cache import Cache
 from app.calcom.wire import WebhookBooking, WebhookEnvelope
 from app.config import FeatureFlags
-from app.db import after_commit
+from app.db import after_commit, utcnow
 from app.errors import AuthenticationError, DomainError, PermissionDeniedError
+from app.policies.modifications import Actor, ModificationPolicy
+from app.policies.rules import Action
 from app.scheduling.availability import AvailabilityCache
 from app.scheduling.models import Appointment, AppointmentSource, AppointmentStatus
 from app.scheduling.phases import is_split, phase_rows
@@ -73,9 +76,11 @@ class CalcomWebhookService:
         cache: Cache,
         flags: FeatureFlags,
         default_region: str = "DE",
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.session = session
         self.sessionmaker = sessionmaker
+        self.clock = clock
         self.cache = cache
         self.flags = flags
         self.default_region = default_region
@@ -213,6 +218,7 @@ class CalcomWebhookService:
             return await self._created(company, service, booking)
         if booking.start_time is None:
             raise MalformedWebhookError("A rescheduled booking needs startTime.")
+        moved_from = appointment.starts_at
         shift = booking.start_time - appointment.starts_at
         duration = appointment.ends_at - appointment.starts_at
         appointment.starts_at = booking.start_time
@@ -221,6 +227,7 @@ class CalcomWebhookService:
         for phase in appointment.phases:
             phase.starts_at += shift
             phase.ends_at += shift
+        await self._audit(company, appointment, Action.RESCHEDULE, booking, starts_at=moved_from)
         await self.session.flush()
         return WebhookResult(WebhookOutcome.PROCESSED, "appointment moved", appointment.id)
 
@@ -231,8 +238,26 @@ class CalcomWebhookService:
             return WebhookResult(WebhookOutcome.IGNORED, "unknown booking uid")
         if appointment.status != AppointmentStatus.CANCELLED:
             appointment.status = AppointmentStatus.CANCELLED
+            await self._audit(company, appointment, Action.CANCEL, booking)
             await self.session.flush()
         return WebhookResult(WebhookOutcome.PROCESSED, "appointment cancelled", appointment.id)
+
+    async def _audit(
+        self,
+        company: Company,
+        appointment: Appointment,
+        action: Action,
+        booking: WebhookBooking,
+        starts_at: datetime | None = None,
+    ) -> None:
+        """Recorded like any change (audit row, quota counter) but never refused: Cal.com
+        has already made it."""
+        recorder = ModificationPolicy(
+            self.session, company.id, self.cache, Actor.calcom(booking.uid), clock=self.clock
+        )
+        await recorder.record_external(
+            appointment, action, reason=booking.cancellation_reason, starts_at=starts_at
+        )
 
     async def _by_uid(self, company_id: int, uid: str | None) -> Appointment | None:
         if not uid:

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.cache import Cache
+from app.calcom.client import CalcomClient
+from app.calcom.sync import CalendarSync
 from app.config import FeatureFlags
 from app.db import after_commit, utcnow
 from app.errors import ValidationFailedError
@@ -68,6 +70,7 @@ class BookingService(TenantScoped):
         default_region: str = "DE",
         clock: Callable[[], datetime] = utcnow,
         policy: ModificationPolicy | None = None,
+        calcom: CalcomClient | None = None,
     ) -> None:
         super().__init__(session, company_id)
         self.flags = flags
@@ -75,6 +78,12 @@ class BookingService(TenantScoped):
         self.availability = AvailabilityService(session, company_id, cache, flags, clock)
         # Cancel and reschedule rules, fees and the audit trail (DESIGN §5.4).
         self.policy = policy or ModificationPolicy(session, company_id, cache, clock=clock)
+        # Bookings of Cal.com-linked services are mirrored there (DESIGN §5.3).
+        self.calendar = (
+            CalendarSync(calcom, session, flags, self.availability.cache.invalidate)
+            if calcom is not None
+            else None
+        )
         self.tz: ZoneInfo | None = None
 
     # --- reads -----------------------------------------------------------------------------
@@ -109,6 +118,7 @@ class BookingService(TenantScoped):
         customer = await self._customer(data.customer_id, data.customer)
         staff = await self._first_free_staff(query, start)
         await self._lock_and_recheck(query, staff, start)
+        synced = self.calendar is not None and CalendarSync.applies_to(query.service)
         appointment = Appointment(
             company_id=self.company_id,
             branch_id=data.branch_id,
@@ -117,7 +127,7 @@ class BookingService(TenantScoped):
             customer_id=customer.id,
             starts_at=start,
             ends_at=start + timedelta(minutes=query.service.duration_minutes),
-            status=AppointmentStatus.CONFIRMED,
+            status=AppointmentStatus.PENDING if synced else AppointmentStatus.CONFIRMED,
             source=source,
             notes=data.notes,
         )
@@ -125,6 +135,16 @@ class BookingService(TenantScoped):
         self.session.add(appointment)
         await self.session.flush()
         self._invalidate_after_commit()
+        if synced:
+            assert self.calendar is not None
+            company = await self.session.get(Company, self.company_id)
+            await self.calendar.confirm_new(
+                appointment,
+                query.service,
+                customer,
+                company,  # type: ignore[arg-type]
+                on_slot_taken=lambda: self._unavailable(query, start, Unavailability.TAKEN),
+            )
         return appointment
 
     async def reschedule(self, appointment_id: int, data: AppointmentReschedule) -> Appointment:
@@ -144,6 +164,13 @@ class BookingService(TenantScoped):
         details = {"from": moved_from.isoformat(), "to": start.isoformat(), "staff_id": staff.id}
         await self.policy.record(appointment, permit, reason=data.reason, details=details)
         await self.session.flush()
+        if self.calendar is not None:
+            # Last, after every local check (the quota included) has passed.
+            await self.calendar.reschedule(
+                appointment,
+                data.reason,
+                on_slot_taken=lambda: self._unavailable(query, start, Unavailability.TAKEN),
+            )
         self._invalidate_after_commit()
         return appointment
 
@@ -159,6 +186,8 @@ class BookingService(TenantScoped):
             appointment.notes = f"{appointment.notes}\n{reason}" if appointment.notes else reason
         await self.policy.record(appointment, permit, reason=reason)
         await self.session.flush()
+        if self.calendar is not None:
+            await self.calendar.cancel(appointment, reason)
         self._invalidate_after_commit()
         return appointment
 

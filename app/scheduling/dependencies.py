@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from app.calcom.dependencies import calcom_slot_source
+from app.calcom.dependencies import calcom_client, calcom_slot_source
 from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep
 from app.policies.dependencies import ModificationPolicyDep
 from app.scheduling.availability import AvailabilityService
@@ -46,6 +46,7 @@ async def _booking_service(
         default_region=settings.default_phone_region,
         clock=request.app.state.now,
         policy=policy,
+        calcom=calcom_client(request),
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.auth import hmac_sha256_hex
+from app.policies.models import AppointmentModification
 from app.scheduling.models import Appointment, AppointmentPhase
 from app.tenancy.models import Company, Service, Staff
 from app.webhooks.models import WebhookEvent
@@ -216,3 +217,36 @@ class TestRefusals:
         async with db() as session:
             stored = (await session.execute(select(WebhookEvent))).scalar_one()
         assert stored.status == "malformed"
+
+
+class TestPolicyAudit:
+    async def test_calcom_cancel_is_applied_even_against_policy_and_recorded(
+        self, client, company_client, db, calcom_salon
+    ):
+        strict = await company_client.put(
+            f"/api/v1/policies/company/{calcom_salon.company_id}/cancellation",
+            json={"config": {"hours_before": 72}},
+        )
+        assert strict.status_code in (200, 201), strict.text
+        await deliver(client, event("BOOKING_CREATED"))  # starts in 26 hours
+        response = await deliver(client, event("BOOKING_CANCELLED", cancellationReason="ill"))
+        assert response.json()["status"] == "processed"
+        (appointment,) = await appointments(db)
+        assert appointment.status == "cancelled"
+        async with db() as session:
+            (modification,) = (await session.execute(select(AppointmentModification))).scalars()
+        assert modification.modified_by_type == "calcom"
+        assert modification.modified_by_id == "uid-1"
+        assert modification.within_policy is False
+        assert modification.reason == "ill"
+
+    async def test_calcom_reschedule_is_recorded(self, client, db):
+        await deliver(client, event("BOOKING_CREATED"))
+        moved = event(
+            "BOOKING_RESCHEDULED", uid="uid-2", start="2026-12-03T13:00:00Z", rescheduleUid="uid-1"
+        )
+        await deliver(client, moved)
+        async with db() as session:
+            (modification,) = (await session.execute(select(AppointmentModification))).scalars()
+        assert modification.modification_type == "reschedule"
+        assert modification.within_policy is True  # no policy configured: rule 1
