@@ -26,6 +26,7 @@ TZ = ZoneInfo("Europe/Berlin")
 STAFF_COUNT = 10
 APPOINTMENTS = 2000
 DAYS = 14
+CALCOM_EVENT_TYPE = 4242
 SLOTS_PER_DAY = 24  # half hours from 08:00 to 20:00
 
 
@@ -38,6 +39,7 @@ class BenchSalon:
     staff_ids: list[int]
     first_day: date
     taken_starts: list[tuple[int, datetime]]  # (staff_id, local start) of seeded cuts
+    calcom_cut_id: int
 
 
 async def seed(database_url: str, *, seed_value: int = 7) -> BenchSalon:
@@ -56,6 +58,13 @@ async def seed(database_url: str, *, seed_value: int = 7) -> BenchSalon:
         await session.flush()
         branch = Branch(company_id=company.id, name="Bench Mitte")
         cut = Service(company_id=company.id, name="Cut", duration_minutes=30)
+        # The same cut, booked through Cal.com (the fake one the benchmark starts).
+        calcom_cut = Service(
+            company_id=company.id,
+            name="Cut (Cal.com)",
+            duration_minutes=30,
+            calcom_event_type_id=CALCOM_EVENT_TYPE,
+        )
         colour = Service(
             company_id=company.id,
             name="Colour",
@@ -70,6 +79,7 @@ async def seed(database_url: str, *, seed_value: int = 7) -> BenchSalon:
                 branch,
                 cut,
                 colour,
+                calcom_cut,
                 ApiKey(
                     company_id=company.id,
                     name="bench",
@@ -96,7 +106,7 @@ async def seed(database_url: str, *, seed_value: int = 7) -> BenchSalon:
                         end_time=time(20),
                     )
                 )
-            for service in (cut, colour):
+            for service in (cut, colour, calcom_cut):
                 await session.execute(
                     staff_services.insert().values(staff_id=member.id, service_id=service.id)
                 )
@@ -111,7 +121,14 @@ async def seed(database_url: str, *, seed_value: int = 7) -> BenchSalon:
         )
     await engine.dispose()
     return BenchSalon(
-        raw_key, branch.id, cut.id, colour.id, [m.id for m in staff], first_day, taken
+        raw_key,
+        branch.id,
+        cut.id,
+        colour.id,
+        [m.id for m in staff],
+        first_day,
+        taken,
+        calcom_cut.id,
     )
 
 
