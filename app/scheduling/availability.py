@@ -36,7 +36,14 @@ from app.scheduling.schemas import (
     DaySlots,
     SlotRead,
 )
-from app.scheduling.slots import Alternative, Slot, SlotFinder, StaffCalendar, Unavailability
+from app.scheduling.slots import (
+    Alternative,
+    Slot,
+    SlotFinder,
+    StaffCalendar,
+    Unavailability,
+    day_distance,
+)
 from app.tenancy.models import (
     Branch,
     Company,
@@ -333,16 +340,14 @@ class AvailabilityService(TenantScoped):
         window = window or self._search_window(query, start)
         tz = query.rules.tz
         anchor = max(start, finder.earliest) if start < finder.now else start
-        calendars = await self.loader.calendars(query.candidates, window)
-        groups = [calendars[:1], calendars[1:]] if query.requested_staff else [calendars]
+        staff = query.candidates
+        groups = [staff[:1], staff[1:]] if query.requested_staff else [staff]
         chosen: list[Alternative] = []
         for group in groups:
             if len(chosen) >= limit or not group:
                 continue
             taken = {alt.slot.start for alt in chosen}
-            nearest = finder.nearest(
-                anchor, group, limit + len(taken), SEARCH_WINDOW_DAYS, exclude=start
-            )
+            nearest = await self._nearest(finder, group, anchor, start, limit + len(taken), window)
             for alt in nearest:
                 if alt.slot.start not in taken and len(chosen) < limit:
                     chosen.append(alt)
@@ -355,6 +360,34 @@ class AvailabilityService(TenantScoped):
             )
             for alt in chosen
         ]
+
+    async def _nearest(
+        self,
+        finder: SlotFinder,
+        staff: list[Staff],
+        anchor: datetime,
+        exclude: datetime,
+        want: int,
+        window: Interval,
+    ) -> list[Alternative]:
+        """Nearest free starts, reading as little of the calendar as the answer needs.
+
+        Most requests find their alternatives within a day: the requested day and its
+        neighbours are read first, and the whole window only when a day further out could
+        still hold a closer start.
+        """
+        tz = finder.tz
+        calendars = await self.loader.calendars(staff, Interval(*_padded_day(anchor, tz)))
+        found = finder.nearest(anchor, calendars, want, 1, exclude=exclude)
+        day = anchor.astimezone(tz).date()
+        horizon = min(
+            day_distance(day + timedelta(days=2), anchor, tz),
+            day_distance(day - timedelta(days=2), anchor, tz),
+        )
+        if len(found) >= want and max(abs(a.slot.start - anchor) for a in found) < horizon:
+            return found
+        calendars = await self.loader.calendars(staff, window)
+        return finder.nearest(anchor, calendars, want, SEARCH_WINDOW_DAYS, exclude=exclude)
 
     async def list_free(self, request: AvailabilityQuery) -> AvailabilityList:
         query = await self.resolve(request.branch_id, request.service_id, request.staff_id)

@@ -138,7 +138,7 @@ class SlotFinder:
         found: dict[datetime, Slot] = {}
         for offset in _day_offsets(window_days):
             day = requested_day + timedelta(days=offset)
-            if len(found) >= limit and _day_distance(day, requested, self.tz) > max(
+            if len(found) >= limit and day_distance(day, requested, self.tz) > max(
                 abs(start - requested) for start in _best(found, requested, limit)
             ):
                 continue  # nothing on this day can beat what was found
@@ -159,7 +159,7 @@ def _day_offsets(window_days: int) -> Iterator[int]:
         yield -distance
 
 
-def _day_distance(day: date, requested: datetime, tz: ZoneInfo) -> timedelta:
+def day_distance(day: date, requested: datetime, tz: ZoneInfo) -> timedelta:
     """Smallest possible distance from `requested` to any instant of local `day`."""
     start, end = local_day_bounds(day, tz)
     if requested < start:
