@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from app.calcom.breaker import CircuitBreaker
 from app.calcom.client import CalcomClient
+from app.calcom.errors import CalcomUnavailableError
 from app.calcom.fake import FakeCalcom, create_app
 from app.main import create_app as create_service
 from app.tenancy.models import Service
@@ -181,3 +182,28 @@ async def test_readiness_and_metrics_show_the_breaker(app, db, salon, fake, clie
     ready = await client.get("/health/ready")
     assert ready.status_code == 200  # Cal.com down does not make this service unready
     assert ready.json()["upstreams"]["calcom"] == {"configured": True, "breaker": "open"}
+
+
+async def test_metrics_show_calcom_outcomes_latency_and_breaker_state(app, settings, client):
+    from app.calcom.dependencies import create_calcom_client
+
+    fake = FakeCalcom(fail_statuses=[503] * 15)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(fake)))
+    configured = settings.model_copy(
+        update={"calcom_api_key": "cal_key", "calcom_base_url": "http://calcom.test/v2"}
+    )
+    calcom = create_calcom_client(configured, http, app.state.cache, app.state.metrics)
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    for _ in range(5):
+        with pytest.raises(CalcomUnavailableError):
+            await calcom.get_slots(1, start, start.replace(hour=23))
+    text = (await client.get("/metrics")).text
+    assert (
+        'upstream_calls_total{operation="get_slots",outcome="unavailable",upstream="calcom"} 5.0'
+        in text
+    )
+    assert (
+        'upstream_call_duration_seconds_count{operation="get_slots",upstream="calcom"} 5.0' in text
+    )
+    assert 'circuit_breaker_open{upstream="calcom"} 1.0' in text
+    await http.aclose()
