@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from app.auth import display_prefix, generate_api_key, hash_api_key
 from app.db import create_engine, create_sessionmaker, transaction
-from app.scheduling.models import Appointment, AppointmentPhase
-from app.scheduling.phases import plan_phases
+from app.scheduling.models import Appointment
+from app.scheduling.phases import phase_rows
 from app.tenancy.models import (
     ApiKey,
     Branch,
@@ -171,20 +171,7 @@ def _place_appointments(
                 source="api",
             )
             if service is colour:
-                appointment.phases = [
-                    AppointmentPhase(
-                        company_id=company_id,
-                        staff_id=member.id,
-                        phase_type=p.phase_type,
-                        sequence_order=p.sequence_order,
-                        start_offset_minutes=p.start_offset_minutes,
-                        duration_minutes=p.duration_minutes,
-                        staff_required=p.staff_required,
-                        starts_at=p.starts_at,
-                        ends_at=p.ends_at,
-                    )
-                    for p in plan_phases(service, start)
-                ]
+                appointment.phases = phase_rows(service, company_id, member.id, start)
             else:
                 taken.append((member.id, local_start))
             session.add(appointment)

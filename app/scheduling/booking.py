@@ -35,7 +35,7 @@ from app.scheduling.models import (
     AppointmentSource,
     AppointmentStatus,
 )
-from app.scheduling.phases import plan_phases
+from app.scheduling.phases import phase_rows
 from app.scheduling.schemas import (
     AppointmentCreate,
     AppointmentFilters,
@@ -294,20 +294,7 @@ class BookingService(TenantScoped):
     def _phases(self, query: SlotQuery, staff_id: int, start: datetime) -> list[AppointmentPhase]:
         if not (query.split and self.flags.processing_time_auto_create):
             return []
-        return [
-            AppointmentPhase(
-                company_id=self.company_id,
-                staff_id=staff_id,
-                phase_type=phase.phase_type,
-                sequence_order=phase.sequence_order,
-                start_offset_minutes=phase.start_offset_minutes,
-                duration_minutes=phase.duration_minutes,
-                staff_required=phase.staff_required,
-                starts_at=phase.starts_at,
-                ends_at=phase.ends_at,
-            )
-            for phase in plan_phases(query.service, start)
-        ]
+        return phase_rows(query.service, self.company_id, staff_id, start)
 
     def _move(
         self, appointment: Appointment, query: SlotQuery, staff_id: int, start: datetime
