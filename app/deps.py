@@ -28,18 +28,19 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessionmaker() as session:
         try:
             yield session
-            await session.commit()
+            if session.in_transaction():  # a request served from the cache never began one
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise
         await run_after_commit(session)
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _cache(request: Request) -> Cache:
+async def _cache(request: Request) -> Cache:
     return request.app.state.cache
 
 

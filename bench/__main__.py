@@ -217,6 +217,13 @@ async def scenarios(base_url: str, salon: BenchSalon, quick: bool) -> list[Resul
                 int(600 * scale),
                 10,
             ),
+            await run(
+                client,
+                "availability/check, uncached + alternatives, one at a time",
+                lambda c, i: c.post("/api/v1/availability/check", json=check_body(i + 1000)),
+                int(300 * scale),
+                1,
+            ),
             *await policies.scenarios(client, salon, scale),
             await run(
                 client,
