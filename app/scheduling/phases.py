@@ -45,17 +45,21 @@ def processing_time_errors(
 ) -> list[tuple[str, str]]:
     """(field, reason) for every way the durations break DESIGN §5.1's rule."""
     errors: list[tuple[str, str]] = []
-    if initial is None or initial <= 0:
-        errors.append(("initial_duration", "must be greater than 0 with processing time"))
-    if processing is None or processing <= 0:
-        errors.append(("processing_duration", "must be greater than 0 with processing time"))
-    if final is None or final < 0:
-        errors.append(("final_duration", "must be 0 or more with processing time"))
+    for field, value, minimum in (
+        ("initial_duration", initial, 1),
+        ("processing_duration", processing, 1),
+        ("final_duration", final, 0),
+    ):
+        if value is None:
+            errors.append((field, "required when has_processing_time is true"))
+        elif value < minimum:
+            errors.append((field, "must be greater than 0" if minimum else "must be 0 or more"))
     if not errors and initial + processing + final != duration:  # type: ignore[operator]
+        total = initial + processing + final  # type: ignore[operator]
         errors.append(
             (
                 "duration_minutes",
-                f"must equal initial + processing + final ({initial + processing + final})",  # type: ignore[operator]
+                f"must equal initial + processing + final duration ({total}), not {duration}",
             )
         )
     return errors

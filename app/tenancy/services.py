@@ -7,6 +7,7 @@ from typing import Any
 
 from app.errors import ValidationFailedError
 from app.repository import TenantScoped
+from app.scheduling.phases import processing_time_errors
 from app.schemas import Page
 from app.tenancy.branches import ensure_own_branch
 from app.tenancy.models import Service
@@ -17,27 +18,15 @@ RULE_FIELDS = ("duration_minutes", "has_processing_time", *PHASE_FIELDS)
 
 
 def check_processing_time(values: Mapping[str, Any]) -> None:
-    """DESIGN §5.1: a split service needs initial > 0, processing > 0, final >= 0, and the
-    three phases must add up to its duration. Phase values of other services are ignored."""
+    """DESIGN §5.1, checked on the merged values; phase values of other services are ignored."""
     if not values.get("has_processing_time"):
         return
-    for field in PHASE_FIELDS:
-        if values.get(field) is None:
-            raise ValidationFailedError(
-                f"body.{field}", "required when has_processing_time is true"
-            )
-    for field in ("initial_duration", "processing_duration"):
-        if values[field] <= 0:
-            raise ValidationFailedError(f"body.{field}", "must be greater than 0")
-    if values["final_duration"] < 0:
-        raise ValidationFailedError("body.final_duration", "must be 0 or more")
-    total = sum(values[field] for field in PHASE_FIELDS)
-    if total != values["duration_minutes"]:
-        raise ValidationFailedError(
-            "body.duration_minutes",
-            f"must equal initial + processing + final duration ({total}), "
-            f"not {values['duration_minutes']}",
-        )
+    errors = processing_time_errors(
+        values["duration_minutes"], *(values.get(field) for field in PHASE_FIELDS)
+    )
+    if errors:
+        field, reason = errors[0]
+        raise ValidationFailedError(f"body.{field}", reason)
 
 
 class CatalogService(TenantScoped):
