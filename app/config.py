@@ -86,10 +86,6 @@ class Settings(BaseSettings):
             raise ValueError("ADMIN_API_KEY must be at least 16 characters")
         return value
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 @lru_cache
 def get_settings() -> Settings:

@@ -90,11 +90,6 @@ class Problem(BaseModel):
     instance: str | None = None
 
 
-class FieldError(BaseModel):
-    field: str = Field(description="Dotted path of the offending field, e.g. `body.phone`.")
-    reason: str
-
-
 def problem_response(
     status: int,
     type_: str,

@@ -1,6 +1,6 @@
 """Cal.com failures, split into operational ones (retry later, trip the breaker) and rejections."""
 
-from app.errors import ConflictError, UpstreamUnavailableError
+from app.errors import UpstreamUnavailableError
 
 
 class CalcomError(Exception):
@@ -36,7 +36,3 @@ class CalendarUnavailableError(UpstreamUnavailableError):
     """Surfaced to callers when a booking cannot be confirmed with the calendar."""
 
     type, title = "calendar-unavailable", "Calendar unavailable"
-
-
-class CalendarSlotTakenError(ConflictError):
-    type, title = "slot-unavailable", "Time not available"

@@ -130,14 +130,6 @@ class CalendarLoader(TenantScoped):
         )
         return list((await self.session.execute(stmt)).scalars().all())
 
-    async def is_qualified(self, staff_id: int, service_id: int) -> bool:
-        row = await self.session.execute(
-            select(staff_services.c.staff_id).where(
-                staff_services.c.staff_id == staff_id, staff_services.c.service_id == service_id
-            )
-        )
-        return row.first() is not None
-
     async def calendars(
         self,
         staff: Sequence[Staff],

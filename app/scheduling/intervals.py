@@ -13,9 +13,6 @@ class Interval:
     start: datetime
     end: datetime
 
-    def overlaps(self, other: Interval) -> bool:
-        return self.start < other.end and other.start < self.end
-
     def contains(self, other: Interval) -> bool:
         return self.start <= other.start and other.end <= self.end
 

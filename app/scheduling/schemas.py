@@ -138,12 +138,6 @@ class PhaseRead(ReadSchema):
     ends_at: datetime
 
 
-class CustomerSummary(ReadSchema):
-    id: int
-    name: str
-    phone: str
-
-
 class AppointmentRead(ReadSchema):
     id: int
     branch_id: int
