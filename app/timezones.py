@@ -36,3 +36,10 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
 def minutes_since_midnight(instant: datetime, tz: ZoneInfo) -> int:
     local = instant.astimezone(tz)
     return local.hour * 60 + local.minute
+
+
+def day_with_neighbours(instant: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC bounds of the local day of `instant` and the days either side of it: enough
+    calendar to judge a start (an appointment from the day before can run into it)."""
+    day_start, day_end = local_day_bounds(instant.astimezone(tz).date(), tz)
+    return day_start - timedelta(days=1), day_end + timedelta(days=1)

@@ -53,7 +53,7 @@ from app.tenancy.models import (
     WorkingHours,
     staff_services,
 )
-from app.timezones import local_day_bounds, to_utc
+from app.timezones import day_with_neighbours, local_day_bounds, to_utc
 
 CACHE_TTL_SECONDS = 60
 DEFAULT_GRID_MINUTES = 15
@@ -291,7 +291,9 @@ class AvailabilityService(TenantScoped):
         finder = self.finder(query, external)
         tz = query.rules.tz
         staff_for_slot = [query.requested_staff] if query.requested_staff else query.candidates
-        calendars = await self.loader.calendars(staff_for_slot, Interval(*_padded_day(start, tz)))
+        calendars = await self.loader.calendars(
+            staff_for_slot, Interval(*day_with_neighbours(start, tz))
+        )
         reason: Unavailability | None = Unavailability.NO_QUALIFIED_STAFF
         for calendar in calendars:
             reason = finder.unavailability(calendar, start)
@@ -369,7 +371,7 @@ class AvailabilityService(TenantScoped):
         still hold a closer start.
         """
         tz = finder.tz
-        calendars = await self.loader.calendars(staff, Interval(*_padded_day(anchor, tz)))
+        calendars = await self.loader.calendars(staff, Interval(*day_with_neighbours(anchor, tz)))
         found = finder.nearest(anchor, calendars, want, 1, exclude=exclude)
         day = anchor.astimezone(tz).date()
         horizon = min(
@@ -442,12 +444,6 @@ class AvailabilityService(TenantScoped):
             and query.service.calcom_event_type_id is not None
             and (self.calendar is not None)
         )
-
-
-def _padded_day(start: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    # Appointments from the day before can run into this one.
-    day_start, day_end = local_day_bounds(start.astimezone(tz).date(), tz)
-    return day_start - timedelta(days=1), day_end + timedelta(days=1)
 
 
 def _slot_read(slot: Slot, tz: ZoneInfo) -> SlotRead:

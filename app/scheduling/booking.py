@@ -26,7 +26,7 @@ from app.errors import ValidationFailedError
 from app.policies.modifications import ModificationPolicy
 from app.policies.rules import Action
 from app.repository import TenantScoped
-from app.scheduling.availability import AvailabilityService, SlotQuery, _padded_day
+from app.scheduling.availability import AvailabilityService, SlotQuery
 from app.scheduling.errors import InvalidStatusTransitionError, SlotUnavailableError
 from app.scheduling.intervals import Interval
 from app.scheduling.models import (
@@ -49,7 +49,7 @@ from app.scheduling.slots import Unavailability
 from app.schemas import Page
 from app.tenancy.models import Company, Customer, Staff
 from app.tenancy.phones import normalise_phone, region_of_company
-from app.timezones import to_utc
+from app.timezones import day_with_neighbours, to_utc
 
 OPEN_STATUSES = (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED)
 # Refused as bad input (422); every other reason means "not free" (409 with alternatives).
@@ -259,7 +259,7 @@ class BookingService(TenantScoped):
         staff = [query.requested_staff] if query.requested_staff else query.candidates
         finder = self.availability.finder(query)
         calendars = await self.availability.loader.calendars(
-            staff, Interval(*_padded_day(start, query.rules.tz))
+            staff, Interval(*day_with_neighbours(start, query.rules.tz))
         )
         reason = Unavailability.NO_QUALIFIED_STAFF
         for member, calendar in zip(staff, calendars, strict=True):
@@ -274,7 +274,9 @@ class BookingService(TenantScoped):
     ) -> None:
         await self.session.execute(select(Staff.id).where(Staff.id == staff.id).with_for_update())
         (calendar,) = await self.availability.loader.calendars(
-            [staff], Interval(*_padded_day(start, query.rules.tz)), exclude_appointment_id=exclude
+            [staff],
+            Interval(*day_with_neighbours(start, query.rules.tz)),
+            exclude_appointment_id=exclude,
         )
         reason = self.availability.finder(query).unavailability(calendar, start)
         if reason is not None:
