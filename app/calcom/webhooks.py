@@ -31,6 +31,7 @@ from app.policies.rules import Action
 from app.scheduling.availability import AvailabilityCache
 from app.scheduling.models import Appointment, AppointmentSource, AppointmentStatus
 from app.scheduling.phases import is_split, phase_rows
+from app.tenancy.customers import CustomerService
 from app.tenancy.models import Company, Customer, Service, Staff, staff_services
 from app.tenancy.phones import normalise_phone, region_of_company
 from app.webhooks.service import WebhookLog, WebhookOutcome, body_fingerprint
@@ -306,26 +307,8 @@ class CalcomWebhookService:
                 phone = normalise_phone(attendee.phone_number, region)
             except DomainError:
                 logger.warning("calcom.attendee_phone_invalid")
-        for column, value in (("phone", phone), ("email", email)):
-            if value:
-                found = (
-                    (
-                        await self.session.execute(
-                            select(Customer).where(
-                                Customer.company_id == company.id,
-                                getattr(Customer, column) == value,
-                            )
-                        )
-                    )
-                    .scalars()
-                    .first()
-                )
-                if found is not None:
-                    return found
-        customer = Customer(company_id=company.id, name=name[:200], phone=phone, email=email)
-        self.session.add(customer)
-        await self.session.flush()
-        return customer
+        customers = CustomerService(self.session, company.id)
+        return await customers.find_or_create(name=name, phone=phone, email=email)
 
 
 def outcome_body(result: WebhookResult) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -47,6 +46,7 @@ from app.scheduling.schemas import (
 )
 from app.scheduling.slots import Unavailability
 from app.schemas import Page
+from app.tenancy.customers import CustomerService
 from app.tenancy.models import Company, Customer, Staff
 from app.tenancy.phones import normalise_phone, region_of_company
 from app.timezones import day_with_neighbours, to_utc
@@ -358,25 +358,8 @@ class BookingService(TenantScoped):
         company = await self.session.get(Company, self.company_id)
         region = region_of_company(company.settings, self.default_region)  # type: ignore[union-attr]
         phone = normalise_phone(inline.phone, region, field="customer.phone")
-        existing = await self._customer_by_phone(phone)
-        if existing is not None:
-            return existing
-        customer = Customer(
-            company_id=self.company_id, name=inline.name, phone=phone, email=inline.email
-        )
-        try:
-            async with self.session.begin_nested():
-                self.session.add(customer)
-        except IntegrityError:
-            # The same caller booking twice at once: the other request created the customer.
-            existing = await self._customer_by_phone(phone)
-            assert existing is not None
-            return existing
-        return customer
-
-    async def _customer_by_phone(self, phone: str) -> Customer | None:
-        result = await self.session.execute(self.scoped(Customer).where(Customer.phone == phone))
-        return result.scalars().first()
+        customers = CustomerService(self.session, self.company_id)
+        return await customers.find_or_create(name=inline.name, phone=phone, email=inline.email)
 
     def _invalidate_after_commit(self) -> None:
         after_commit(self.session, self.availability.cache.invalidate)

@@ -26,6 +26,32 @@ class CustomerService(TenantScoped):
     async def get(self, customer_id: int) -> Customer:
         return await self.get_or_404(Customer, customer_id)
 
+    async def find_or_create(
+        self, *, name: str, phone: str | None, email: str | None = None
+    ) -> Customer:
+        """A returning customer (matched by E.164 phone, else by email) or a new one."""
+        existing = await self._find(phone, email)
+        if existing is not None:
+            return existing
+        customer = Customer(company_id=self.company_id, name=name[:200], phone=phone, email=email)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(customer)
+        except IntegrityError:
+            # The same caller booking twice at once: the other request created them.
+            existing = await self._find(phone, email)
+            assert existing is not None
+            return existing
+        return customer
+
+    async def _find(self, phone: str | None, email: str | None) -> Customer | None:
+        for column, value in ((Customer.phone, phone), (Customer.email, email)):
+            if value:
+                found = await self.session.execute(self.scoped(Customer).where(column == value))
+                if (customer := found.scalars().first()) is not None:
+                    return customer
+        return None
+
     async def list(
         self,
         limit: int,
