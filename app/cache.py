@@ -6,9 +6,10 @@ logs, so an outage degrades sharing across workers, not the service.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis.asyncio as redis_asyncio
 from redis.exceptions import RedisError
@@ -175,3 +176,44 @@ class RedisCache:
 
 def create_cache(redis_url: str | None) -> MemoryCache | RedisCache:
     return RedisCache(redis_url) if redis_url else MemoryCache()
+
+
+class GenerationCache:
+    """JSON values of one company and namespace, all invalidated at once by bumping a
+    generation number, so invalidation is a single write.
+
+    Read and write through one `snapshot()`: the generation is read once, before the value
+    is computed, so a result computed from data older than a bump is stored under the old
+    generation, where nobody reads it any more.
+    """
+
+    def __init__(self, cache: Cache, namespace: str, company_id: int, ttl_seconds: float) -> None:
+        self.cache = cache
+        self.ttl_seconds = ttl_seconds
+        self.base = f"{namespace}:{company_id}"
+
+    @property
+    def generation_key(self) -> str:
+        return f"{self.base}:gen"
+
+    async def snapshot(self) -> GenerationSnapshot:
+        generation = await self.cache.get(self.generation_key) or "0"
+        return GenerationSnapshot(self, f"{self.base}:{generation}")
+
+    async def invalidate(self) -> None:
+        await self.cache.incr(self.generation_key)
+
+
+class GenerationSnapshot:
+    def __init__(self, owner: GenerationCache, prefix: str) -> None:
+        self.owner = owner
+        self.prefix = prefix
+
+    async def get(self, key: str) -> Any | None:
+        raw = await self.owner.cache.get(f"{self.prefix}:{key}")
+        return json.loads(raw) if raw is not None else None
+
+    async def set(self, key: str, value: Any) -> None:
+        await self.owner.cache.set(
+            f"{self.prefix}:{key}", json.dumps(value), self.owner.ttl_seconds
+        )

@@ -28,7 +28,7 @@ from app.db import after_commit, utcnow
 from app.errors import AuthenticationError, DomainError, PermissionDeniedError
 from app.policies.modifications import Actor, ModificationPolicy
 from app.policies.rules import Action
-from app.scheduling.availability import AvailabilityCache
+from app.scheduling.availability import availability_cache
 from app.scheduling.models import Appointment, AppointmentSource, AppointmentStatus
 from app.scheduling.phases import is_split, phase_rows
 from app.tenancy.customers import CustomerService
@@ -114,7 +114,7 @@ class CalcomWebhookService:
             raise PermissionDeniedError("The event type or team of this booking is not known here.")
         result = await self._apply(trigger, company, service, booking)
         event.status, event.company_id = result.status, company.id
-        after_commit(self.session, AvailabilityCache(self.cache, company.id).invalidate)
+        after_commit(self.session, availability_cache(self.cache, company.id).invalidate)
         return result
 
     async def _refuse(

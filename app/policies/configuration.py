@@ -15,7 +15,7 @@ from app.errors import NotFoundError, ValidationFailedError
 from app.policies.configs import validate_config
 from app.policies.errors import OverrideCycleError
 from app.policies.models import PolicyConfiguration, PolicyLevel
-from app.policies.resolver import PolicyCache
+from app.policies.resolver import policy_cache
 from app.policies.schemas import PolicyFilters, PolicyWrite
 from app.repository import TenantScoped
 from app.schemas import Page
@@ -37,7 +37,7 @@ class PolicyConfigService(TenantScoped):
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         super().__init__(session, company_id)
-        self.cache = PolicyCache(cache, company_id)
+        self.cache = policy_cache(cache, company_id)
         self.clock = clock
 
     async def put(

@@ -6,14 +6,13 @@ invalidation is one write and every instance sharing the Redis cache sees it at 
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cache import Cache
+from app.cache import Cache, GenerationCache
 from app.policies.merge import LEVEL_ORDER, Layer, Merged, Source, merge_layers
 from app.policies.models import PolicyConfiguration
 from app.repository import TenantScoped
@@ -78,36 +77,15 @@ class EffectivePolicy:
         )
 
 
-class PolicyCache:
-    """Generation-keyed cache of effective policies for one company."""
-
-    def __init__(self, cache: Cache, company_id: int) -> None:
-        self.cache = cache
-        self.company_id = company_id
-
-    @property
-    def generation_key(self) -> str:
-        return f"policy:{self.company_id}:gen"
-
-    async def prefix(self) -> str:
-        generation = await self.cache.get(self.generation_key) or "0"
-        return f"policy:{self.company_id}:{generation}"
-
-    async def get(self, key: str) -> EffectivePolicy | None:
-        raw = await self.cache.get(key)
-        return EffectivePolicy.from_dict(json.loads(raw)) if raw is not None else None
-
-    async def set(self, key: str, policy: EffectivePolicy) -> None:
-        await self.cache.set(key, json.dumps(policy.to_dict()), CACHE_TTL_SECONDS)
-
-    async def invalidate(self) -> None:
-        await self.cache.incr(self.generation_key)
+def policy_cache(cache: Cache, company_id: int) -> GenerationCache:
+    """Effective policies of one company; any configuration change bumps it after commit."""
+    return GenerationCache(cache, "policy", company_id, CACHE_TTL_SECONDS)
 
 
 class PolicyResolver(TenantScoped):
     def __init__(self, session: AsyncSession, company_id: int, cache: Cache) -> None:
         super().__init__(session, company_id)
-        self.cache = PolicyCache(cache, company_id)
+        self.cache = policy_cache(cache, company_id)
 
     async def effective(
         self,
@@ -144,14 +122,14 @@ class PolicyResolver(TenantScoped):
     ) -> EffectivePolicy:
         # The generation is read once, so a computation that started before a change cannot
         # store its (older) result under the generation that change moved to.
-        key = f"{await self.cache.prefix()}:{policy_type}:{branch_id}:{service_id}:{staff_id}"
-        cached = await self.cache.get(key)
-        if cached is not None:
-            return cached
+        snapshot = await self.cache.snapshot()
+        key = f"{policy_type}:{branch_id}:{service_id}:{staff_id}"
+        if (cached := await snapshot.get(key)) is not None:
+            return EffectivePolicy.from_dict(cached)
         if target is None:
             target = await self._target(staff_id, service_id, branch_id)
         policy = await self._compute(policy_type, target)
-        await self.cache.set(key, policy)
+        await snapshot.set(key, policy.to_dict())
         return policy
 
     async def _target(

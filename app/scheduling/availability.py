@@ -7,18 +7,17 @@ booked slot is never served from the cache afterwards.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cache import Cache
+from app.cache import Cache, GenerationCache
 from app.calcom.slots import CalcomSlotSource
 from app.config import FeatureFlags
 from app.db import utcnow
@@ -68,29 +67,9 @@ class BookingRules:
     min_notice: timedelta
 
 
-class AvailabilityCache:
-    """Generation-keyed cache of computed availability for one company."""
-
-    def __init__(self, cache: Cache, company_id: int) -> None:
-        self.cache = cache
-        self.company_id = company_id
-
-    def _generation_key(self) -> str:
-        return f"avail:{self.company_id}:gen"
-
-    async def _prefix(self) -> str:
-        generation = await self.cache.get(self._generation_key()) or "0"
-        return f"avail:{self.company_id}:{generation}"
-
-    async def get(self, key: str) -> dict[str, Any] | None:
-        raw = await self.cache.get(f"{await self._prefix()}:{key}")
-        return json.loads(raw) if raw is not None else None
-
-    async def set(self, key: str, value: dict[str, Any]) -> None:
-        await self.cache.set(f"{await self._prefix()}:{key}", json.dumps(value), CACHE_TTL_SECONDS)
-
-    async def invalidate(self) -> None:
-        await self.cache.incr(self._generation_key())
+def availability_cache(cache: Cache, company_id: int) -> GenerationCache:
+    """Computed availability of one company; every booking change bumps it after commit."""
+    return GenerationCache(cache, "avail", company_id, CACHE_TTL_SECONDS)
 
 
 class CalendarLoader(TenantScoped):
@@ -231,7 +210,7 @@ class AvailabilityService(TenantScoped):
     ) -> None:
         super().__init__(session, company_id)
         self.loader = CalendarLoader(session, company_id)
-        self.cache = AvailabilityCache(cache, company_id)
+        self.cache = availability_cache(cache, company_id)
         self.flags = flags
         self.clock = clock
         self.calendar = calendar
@@ -273,13 +252,14 @@ class AvailabilityService(TenantScoped):
             f"check:{request.branch_id}:{request.service_id}:{request.staff_id}:"
             f"{request.start.isoformat()}:{request.max_alternatives}"
         )
-        if (cached := await self.cache.get(key)) is not None:
+        snapshot = await self.cache.snapshot()
+        if (cached := await snapshot.get(key)) is not None:
             return AvailabilityCheckResult.model_validate(cached)
         query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
         start = to_utc(request.start, query.rules.tz)
         result = await self.evaluate(query, start, request.max_alternatives)
         if not self._fell_back(query, result.source):
-            await self.cache.set(key, result.model_dump(mode="json"))
+            await snapshot.set(key, result.model_dump(mode="json"))
         return result
 
     async def evaluate(
@@ -391,15 +371,16 @@ class AvailabilityService(TenantScoped):
         window = Interval(local_day_bounds(request.date_from, tz)[0], local_day_bounds(last, tz)[1])
         external, source = await self._external_view(query, window)
         finder = self.finder(query, external)
+        snapshot = await self.cache.snapshot()
         days: list[DaySlots] = []
         day = request.date_from
         while day <= last:
             key = f"day:{request.branch_id}:{request.service_id}:{request.staff_id}:{day}:{source}"
-            cached = await self.cache.get(key)
+            cached = await snapshot.get(key)
             if cached is None:
                 cached = (await self._day_slots(finder, staff, day)).model_dump(mode="json")
                 if not self._fell_back(query, source):
-                    await self.cache.set(key, cached)
+                    await snapshot.set(key, cached)
             days.append(DaySlots.model_validate(cached))
             day += timedelta(days=1)
         return AvailabilityList(days=days, source=source)
