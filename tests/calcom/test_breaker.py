@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.cache import MemoryCache, RedisCache
+from app.cache import RedisCache
 from app.calcom.breaker import BreakerState, CircuitBreaker
 from app.calcom.client import CalcomClient
 from app.calcom.errors import CalcomCircuitOpenError, CalcomRejectedError, CalcomUnavailableError
@@ -104,13 +104,3 @@ async def test_two_instances_on_one_redis_share_the_breaker(http, fake, clock):
         await second.get_slots(1, START, END)
     await first_cache.close()
     await second_cache.close()
-
-
-async def test_memory_caches_do_not_share(clock):
-    a, b = (
-        CircuitBreaker(MemoryCache(), "x", clock=clock),
-        CircuitBreaker(MemoryCache(), "x", clock=clock),
-    )
-    for _ in range(5):
-        await a.record_failure()
-    assert await b.state() == BreakerState.CLOSED

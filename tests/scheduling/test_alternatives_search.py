@@ -1,11 +1,14 @@
-"""The staged alternatives search returns exactly what a search of the whole window returns."""
+"""The staged alternatives search returns exactly what a brute-force search of the whole
+window returns."""
 
 import random
 from datetime import UTC, datetime, timedelta
 
 from app.config import FeatureFlags
 from app.scheduling.availability import SEARCH_WINDOW_DAYS, AvailabilityService
+from app.scheduling.intervals import Interval
 from app.scheduling.models import Appointment
+from app.timezones import local_day_bounds
 from tests.factories import make_customer
 from tests.salon import NOW
 
@@ -47,29 +50,53 @@ async def test_staged_search_matches_the_full_window_on_random_calendars(db, sal
             limit = rng.choice([1, 2, 5])
             query = await service.resolve(salon.branch_id, salon.cut_id, staff_id)
             staged = await service.alternatives(query, requested, limit)
-            assert [a.start for a in staged] == await _full_window(
+            assert [a.start for a in staged] == await _brute_force(
                 service, query, requested, limit
             ), f"trial {trial}: staff {staff_id}, {requested}, limit {limit}"
 
 
-async def _full_window(service, query, requested, limit):
-    """The reference: every candidate's calendar over the whole window, ranked at once."""
+async def _brute_force(service, query, requested, limit):
+    """The reference: every free start of every qualified staff member in the window, ranked
+    by brute force.
+
+    The anchor is the requested time, or the earliest bookable time (now + minimum notice)
+    when the request lies in the past. The window is the anchor's local day and
+    SEARCH_WINDOW_DAYS local days either side; for a request in the future that lies within
+    [max(now + minimum notice, requested - 15 days), requested + 15 days]. Ranking: closest
+    to the anchor first, on a tie the later start. A requested staff member's own starts come
+    first, then other staff fill up with start times not yet offered; without a requested
+    staff member everyone competes at once. One entry per start time, never the requested
+    start itself.
+    """
     finder = service.finder(query)
-    window = service._search_window(query, requested)
-    anchor = max(requested, finder.earliest) if requested < finder.now else requested
-    calendars = await service.loader.calendars(query.candidates, window)
-    groups = [calendars[:1], calendars[1:]] if query.requested_staff else [calendars]
-    chosen = []
-    for group in groups:
-        taken = {alt.slot.start for alt in chosen}
-        if len(chosen) >= limit or not group:
-            continue
-        for alt in finder.nearest(
-            anchor, group, limit + len(taken), SEARCH_WINDOW_DAYS, exclude=requested
-        ):
-            if alt.slot.start not in taken and len(chosen) < limit:
-                chosen.append(alt)
-    return [alt.slot.start.astimezone(query.rules.tz) for alt in chosen]
+    tz = query.rules.tz
+    anchor = finder.earliest if requested < finder.now else requested
+    anchor_day = anchor.astimezone(tz).date()
+    days = [
+        anchor_day + timedelta(days=offset)
+        for offset in range(-SEARCH_WINDOW_DAYS, SEARCH_WINDOW_DAYS + 1)
+    ]
+    # Read more calendar than the window needs, so nothing in it is cut off.
+    loaded = Interval(
+        local_day_bounds(days[0] - timedelta(days=1), tz)[0],
+        local_day_bounds(days[-1] + timedelta(days=1), tz)[1],
+    )
+    free: dict[int, set[datetime]] = {}
+    for calendar in await service.loader.calendars(query.candidates, loaded):
+        starts = {slot.start for day in days for slot in finder.free_starts(calendar, day)}
+        free[calendar.staff_id] = starts - {requested}
+
+    def ranked(starts):
+        return sorted(starts, key=lambda start: (abs(start - anchor), -start.timestamp()))
+
+    if query.requested_staff is None:
+        chosen = ranked(set().union(*free.values()))[:limit]
+    else:
+        own = free.pop(query.requested_staff.id)
+        chosen = ranked(own)[:limit]
+        others = set().union(*free.values()) - set(chosen)
+        chosen += ranked(others)[: limit - len(chosen)]
+    return [start.astimezone(tz) for start in chosen]
 
 
 class _NoCache:

@@ -2,10 +2,15 @@
 
 import pytest
 from asgi_lifespan import LifespanManager
+from sqlalchemy import delete
 
 from app.main import create_app
+from app.tenancy.models import WorkingHours
 from tests.conftest import REDIS_URL, make_client
+from tests.factories import make_service, make_staff
 from tests.salon import NOW, booking, local
+
+CHECK = "/api/v1/availability/check"
 
 
 def check_body(salon, start):
@@ -67,14 +72,38 @@ class TestCacheInvalidation:
         assert len(after["days"][0]["slots"]) == len(before["days"][0]["slots"]) - 3
 
     async def test_one_tenants_booking_leaves_the_others_cache_alone(
-        self, app, company_client, other_client, salon
+        self, db, company_client, other_client, other_tenant, salon
     ):
-        generation_before = await app.state.cache.get(f"avail:{salon.company_id + 1}:gen")
-        await company_client.post(
+        cut = await make_service(db, other_tenant.company_id, name="Cut")
+        stylist = await make_staff(
+            db, other_tenant.company_id, other_tenant.branch_id, services=[cut], name="Clara"
+        )
+        mine = check_body(salon, local(1, 10))
+        theirs = {
+            "branch_id": other_tenant.branch_id,
+            "service_id": cut.id,
+            "staff_id": stylist.id,
+            "start": local(1, 10),
+        }
+        assert (await company_client.post(CHECK, json=mine)).json()["available"] is True
+        warmed = await other_client.post(CHECK, json=theirs)
+        assert warmed.json()["available"] is True
+        # A hidden change in the other salon: its stylist no longer works at all. Only a
+        # recomputation sees it (a request under another cache key shows that it would).
+        async with db() as session:
+            await session.execute(delete(WorkingHours).where(WorkingHours.staff_id == stylist.id))
+            await session.commit()
+        recomputed = await other_client.post(CHECK, json={**theirs, "max_alternatives": 1})
+        assert recomputed.json()["available"] is False
+
+        booked = await company_client.post(
             "/api/v1/appointments", json=booking(salon, local(1, 10), staff=salon.anna_id)
         )
-        assert await app.state.cache.get(f"avail:{salon.company_id}:gen") is not None
-        assert await app.state.cache.get(f"avail:{salon.company_id + 1}:gen") == generation_before
+        assert booked.status_code == 201
+        # The booking company's answer is recomputed...
+        assert (await company_client.post(CHECK, json=mine)).json()["available"] is False
+        # ...the other company's still comes from its cache, from before the hidden change.
+        assert (await other_client.post(CHECK, json=theirs)).json() == warmed.json()
 
 
 @pytest.mark.redis
