@@ -1,6 +1,6 @@
 """Cal.com failures, split into operational ones (retry later, trip the breaker) and rejections."""
 
-from app.errors import UpstreamUnavailableError
+from app.errors import DomainError, UpstreamUnavailableError
 
 
 class CalcomError(Exception):
@@ -36,3 +36,9 @@ class CalendarUnavailableError(UpstreamUnavailableError):
     """Surfaced to callers when a booking cannot be confirmed with the calendar."""
 
     type, title = "calendar-unavailable", "Calendar unavailable"
+
+
+class CalendarRejectedError(DomainError):
+    """Cal.com answered but refused the change (a 4xx other than "slot taken")."""
+
+    status, type, title = 502, "calendar-rejected", "Calendar refused the change"

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.calcom.client import CalcomClient
 from app.calcom.errors import (
     CalcomError,
+    CalcomRejectedError,
     CalcomSlotTakenError,
-    CalcomUnavailableError,
+    CalendarRejectedError,
     CalendarUnavailableError,
 )
 from app.config import FeatureFlags
@@ -70,13 +71,7 @@ class CalendarSync:
             )
         except CalcomError as exc:
             await self._release(appointment, exc)
-            if isinstance(exc, CalcomSlotTakenError):
-                raise await on_slot_taken() from exc
-            raise CalendarUnavailableError(
-                "The calendar could not confirm the booking, so nothing was booked. Try again "
-                "shortly or offer the caller a callback.",
-                callback_offered=True,
-            ) from exc
+            raise await self._translate(exc, "book", on_slot_taken) from exc
         appointment.status = AppointmentStatus.CONFIRMED
         appointment.calcom_booking_uid = booking.uid
         await self.session.flush()
@@ -86,11 +81,16 @@ class CalendarSync:
             return
         try:
             await self.client.cancel_booking(appointment.calcom_booking_uid, reason)
-        except CalcomUnavailableError as exc:
-            raise CalendarUnavailableError(
-                "The calendar could not cancel the booking right now; nothing was changed. "
-                "Try again shortly."
-            ) from exc
+        except CalcomRejectedError as exc:
+            if exc.status == 404:
+                # Gone from Cal.com already (cancelled or deleted there): cancel here too.
+                logger.info(
+                    "calcom.cancel_unknown_booking", extra={"appointment_id": appointment.id}
+                )
+                return
+            raise await self._translate(exc, "cancel") from exc
+        except CalcomError as exc:
+            raise await self._translate(exc, "cancel") from exc
 
     async def reschedule(
         self, appointment: Appointment, reason: str | None, on_slot_taken: SlotTakenHandler
@@ -101,15 +101,28 @@ class CalendarSync:
             booking = await self.client.reschedule_booking(
                 appointment.calcom_booking_uid, appointment.starts_at, reason
             )
-        except CalcomSlotTakenError as exc:
-            raise await on_slot_taken() from exc
-        except CalcomUnavailableError as exc:
-            raise CalendarUnavailableError(
-                "The calendar could not move the booking right now; nothing was changed. "
-                "Try again shortly."
-            ) from exc
+        except CalcomError as exc:
+            raise await self._translate(exc, "move", on_slot_taken) from exc
         # Cal.com gives a rescheduled booking a new uid (the old one is cancelled there).
         appointment.calcom_booking_uid = booking.uid
+
+    @staticmethod
+    async def _translate(
+        exc: CalcomError, action: str, on_slot_taken: SlotTakenHandler | None = None
+    ) -> Exception:
+        """The caller's answer to a Cal.com failure: nothing was changed here in any case."""
+        if isinstance(exc, CalcomSlotTakenError) and on_slot_taken is not None:
+            return await on_slot_taken()
+        if isinstance(exc, CalcomRejectedError):
+            return CalendarRejectedError(
+                f"The calendar refused to {action} this appointment ({exc.message}); "
+                "nothing was changed."
+            )
+        return CalendarUnavailableError(
+            f"The calendar could not {action} this appointment right now; nothing was "
+            "changed. Try again shortly or offer the caller a callback.",
+            callback_offered=True,
+        )
 
     async def _release(self, appointment: Appointment, exc: CalcomError) -> None:
         """Cancel the pending appointment durably, so the slot is free again."""
