@@ -266,9 +266,9 @@ class AvailabilityService(TenantScoped):
         self, query: SlotQuery, start: datetime, max_alternatives: int
     ) -> AvailabilityCheckResult:
         """Whether `start` is free for the query's staff, with alternatives when it is not."""
-        window = self._search_window(query, start)
-        external, source = await self._external_view(query, window)
-        finder = self.finder(query, external)
+        finder = self.finder(query)
+        window = self._search_window(finder, start)
+        finder.external, source = await self._external_view(query, window)
         tz = query.rules.tz
         staff_for_slot = [query.requested_staff] if query.requested_staff else query.candidates
         calendars = await self.loader.calendars(
@@ -311,9 +311,9 @@ class AvailabilityService(TenantScoped):
         if limit == 0 or not query.candidates:
             return []
         finder = finder or self.finder(query)
-        window = window or self._search_window(query, start)
+        window = window or self._search_window(finder, start)
         tz = query.rules.tz
-        anchor = max(start, finder.earliest) if start < finder.now else start
+        anchor = finder.anchor_for(start)
         staff = query.candidates
         groups = [staff[:1], staff[1:]] if query.requested_staff else [staff]
         chosen: list[Alternative] = []
@@ -391,15 +391,14 @@ class AvailabilityService(TenantScoped):
         slots.sort(key=lambda slot: (slot.start, slot.staff_id))
         return DaySlots(date=day, slots=[_slot_read(slot, finder.tz) for slot in slots])
 
-    def _search_window(self, query: SlotQuery, start: datetime) -> Interval:
-        earliest = self.clock() + query.rules.min_notice
-        window = Interval(
-            max(earliest, start - timedelta(days=SEARCH_WINDOW_DAYS + 1)),
-            start + timedelta(days=SEARCH_WINDOW_DAYS + 1),
+    def _search_window(self, finder: SlotFinder, start: datetime) -> Interval:
+        """The calendar the alternatives search may read: 14 days either side of where it
+        ranks from (plus a day, for appointments running over midnight), never the past."""
+        anchor = finder.anchor_for(start)
+        return Interval(
+            max(finder.earliest, anchor - timedelta(days=SEARCH_WINDOW_DAYS + 1)),
+            anchor + timedelta(days=SEARCH_WINDOW_DAYS + 1),
         )
-        if window.end <= window.start:  # a request far in the past: search forward from now
-            window = Interval(earliest, earliest + timedelta(days=SEARCH_WINDOW_DAYS + 1))
-        return window
 
     async def _external_view(
         self, query: SlotQuery, window: Interval

@@ -80,6 +80,11 @@ class SlotFinder:
             if start_utc and end_utc and end_utc > start_utc:
                 yield Interval(start_utc, end_utc)
 
+    def anchor_for(self, requested: datetime) -> datetime:
+        """Where alternatives are ranked from: the requested start, or for a request in the
+        past the earliest bookable time."""
+        return self.earliest if requested < self.now else requested
+
     def unavailability(self, staff: StaffCalendar, start: datetime) -> Unavailability | None:
         """Why `staff` cannot take an appointment at `start`, or None when they can."""
         if start < self.now:

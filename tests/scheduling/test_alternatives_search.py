@@ -42,10 +42,11 @@ async def test_staged_search_matches_the_full_window_on_random_calendars(db, sal
         service = AvailabilityService(
             session, salon.company_id, _NoCache(), FeatureFlags(), clock=lambda: NOW
         )
-        for trial in range(25):
+        for trial in range(40):
             staff_id = rng.choice([salon.anna_id, salon.ben_id, None])
+            # From ten days in the past (ranked from the earliest bookable time) to next week.
             requested = datetime(2026, 12, 1, 8, 0, tzinfo=UTC) + timedelta(
-                days=rng.randrange(6), minutes=15 * rng.randrange(40)
+                days=rng.randrange(-11, 6), minutes=15 * rng.randrange(40)
             )
             limit = rng.choice([1, 2, 5])
             query = await service.resolve(salon.branch_id, salon.cut_id, staff_id)
@@ -108,3 +109,39 @@ class _NoCache:
 
     async def incr(self, key, ttl_seconds=None):
         return 1
+
+
+async def test_request_in_the_past_never_offers_a_booked_day(db, salon, tenant, company_client):
+    """Ranked from the earliest bookable time, the search must read the calendar around that
+    time too, not around the (past) requested one."""
+    customer_id = (await make_customer(db, tenant.company_id)).id
+    async with db() as session:
+        for day in range(13):  # Anna is fully booked from Monday 30 Nov to Saturday 12 Dec
+            start = datetime(2026, 11, 30, 8, 0, tzinfo=UTC) + timedelta(days=day)
+            session.add(
+                Appointment(
+                    company_id=salon.company_id,
+                    branch_id=salon.branch_id,
+                    service_id=salon.cut_id,
+                    staff_id=salon.anna_id,
+                    customer_id=customer_id,
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=9),
+                )
+            )
+        await session.commit()
+    response = await company_client.post(
+        "/api/v1/availability/check",
+        json={
+            "branch_id": salon.branch_id,
+            "service_id": salon.cut_id,
+            "staff_id": salon.anna_id,
+            "start": "2026-11-20T10:00:00",
+        },
+    )
+    result = response.json()
+    assert result["reason"] == "in_the_past"
+    assert [a["start"] for a in result["alternatives"]] == [
+        "2026-12-14T09:00:00+01:00",
+        "2026-12-14T09:15:00+01:00",
+    ]
