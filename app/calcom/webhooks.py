@@ -30,7 +30,7 @@ from app.policies.modifications import Actor, ModificationPolicy
 from app.policies.rules import Action
 from app.scheduling.availability import availability_cache
 from app.scheduling.models import Appointment, AppointmentSource, AppointmentStatus
-from app.scheduling.phases import is_split, phase_rows
+from app.scheduling.phases import move_appointment, phases_for
 from app.tenancy.customers import CustomerService
 from app.tenancy.models import Company, Customer, Service, Staff, staff_services
 from app.tenancy.phones import normalise_phone, region_of_company
@@ -198,11 +198,7 @@ class CalcomWebhookService:
             calcom_booking_uid=booking.uid,
             notes=booking.title,
         )
-        appointment.phases = (
-            phase_rows(service, company.id, staff.id, start)
-            if is_split(service, self.flags)
-            else []
-        )
+        appointment.phases = phases_for(service, self.flags, company.id, staff.id, start)
         self.session.add(appointment)
         await self.session.flush()
         logger.info("calcom.booking_created", extra={"appointment_id": appointment.id})
@@ -220,14 +216,11 @@ class CalcomWebhookService:
         if booking.start_time is None:
             raise MalformedWebhookError("A rescheduled booking needs startTime.")
         moved_from = appointment.starts_at
-        shift = booking.start_time - appointment.starts_at
         duration = appointment.ends_at - appointment.starts_at
-        appointment.starts_at = booking.start_time
-        appointment.ends_at = booking.end_time or booking.start_time + duration
+        move_appointment(
+            appointment, booking.start_time, booking.end_time or booking.start_time + duration
+        )
         appointment.calcom_booking_uid = booking.uid
-        for phase in appointment.phases:
-            phase.starts_at += shift
-            phase.ends_at += shift
         await self._audit(company, appointment, Action.RESCHEDULE, booking, starts_at=moved_from)
         await self.session.flush()
         return WebhookResult(WebhookOutcome.PROCESSED, "appointment moved", appointment.id)

@@ -34,7 +34,7 @@ from app.scheduling.models import (
     AppointmentSource,
     AppointmentStatus,
 )
-from app.scheduling.phases import phase_rows
+from app.scheduling.phases import move_appointment, phases_for
 from app.scheduling.schemas import (
     AppointmentCreate,
     AppointmentFilters,
@@ -160,7 +160,8 @@ class BookingService(TenantScoped):
         assert staff is not None
         self._refuse_bad_input(query, start)
         await self._lock_and_recheck(query, staff, start, exclude=appointment.id)
-        self._move(appointment, query, staff.id, start)
+        end = start + timedelta(minutes=query.service.duration_minutes)
+        move_appointment(appointment, start, end, staff.id)
         details = {"from": moved_from.isoformat(), "to": start.isoformat(), "staff_id": staff.id}
         await self.policy.record(appointment, permit, reason=data.reason, details=details)
         await self.session.flush()
@@ -294,21 +295,7 @@ class BookingService(TenantScoped):
         )
 
     def _phases(self, query: SlotQuery, staff_id: int, start: datetime) -> list[AppointmentPhase]:
-        if not (query.split and self.flags.processing_time_auto_create):
-            return []
-        return phase_rows(query.service, self.company_id, staff_id, start)
-
-    def _move(
-        self, appointment: Appointment, query: SlotQuery, staff_id: int, start: datetime
-    ) -> None:
-        shift = start - appointment.starts_at
-        appointment.starts_at = start
-        appointment.ends_at = start + timedelta(minutes=query.service.duration_minutes)
-        appointment.staff_id = staff_id
-        for phase in appointment.phases:
-            phase.starts_at += shift
-            phase.ends_at += shift
-            phase.staff_id = staff_id
+        return phases_for(query.service, self.flags, self.company_id, staff_id, start)
 
     async def _change_service(self, appointment: Appointment, service_id: int) -> None:
         if appointment.status not in OPEN_STATUSES:

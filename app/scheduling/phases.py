@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.config import FeatureFlags
 from app.scheduling.intervals import Interval
@@ -130,3 +130,27 @@ def phase_rows(
         )
         for phase in plan_phases(service, start)
     ]
+
+
+def phases_for(
+    service: ServiceTiming, flags: FeatureFlags, company_id: int, staff_id: int, start: datetime
+) -> list[AppointmentPhase]:
+    """The phase rows a new appointment gets: none unless its service is split under the
+    rollout flags and phases are created automatically."""
+    if not (is_split(service, flags) and flags.processing_time_auto_create):
+        return []
+    return phase_rows(service, company_id, staff_id, start)
+
+
+def move_appointment(
+    appointment: Any, start: datetime, end: datetime, staff_id: int | None = None
+) -> None:
+    """Move an appointment (with its phases loaded) and shift every phase with it."""
+    shift = start - appointment.starts_at
+    appointment.starts_at, appointment.ends_at = start, end
+    if staff_id is not None:
+        appointment.staff_id = staff_id
+    for phase in appointment.phases:
+        phase.starts_at += shift
+        phase.ends_at += shift
+        phase.staff_id = appointment.staff_id

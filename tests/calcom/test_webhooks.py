@@ -250,3 +250,12 @@ class TestPolicyAudit:
             (modification,) = (await session.execute(select(AppointmentModification))).scalars()
         assert modification.modification_type == "reschedule"
         assert modification.within_policy is True  # no policy configured: rule 1
+
+
+async def test_calcom_booking_respects_the_auto_create_flag(app, client, db):
+    from tests.salon import set_flags
+
+    set_flags(app, processing_time_enabled=True, processing_time_auto_create=False)
+    assert (await deliver(client, event("BOOKING_CREATED"))).json()["status"] == "processed"
+    assert await table_count(db, "appointments") == 1
+    assert await table_count(db, "appointment_phases") == 0
