@@ -112,7 +112,14 @@ class CalcomWebhookService:
                 dedup_key, trigger, WebhookOutcome.REJECTED, envelope.payload, "no matching company"
             )
             raise PermissionDeniedError("The event type or team of this booking is not known here.")
-        result = await self._apply(trigger, company, service, booking)
+        try:
+            result = await self._apply(trigger, company, service, booking)
+        except DomainError as exc:
+            # Refused while being applied: recorded like any other refusal.
+            await self._refuse(
+                dedup_key, trigger, WebhookOutcome.MALFORMED, envelope.payload, exc.detail
+            )
+            raise
         event.status, event.company_id = result.status, company.id
         after_commit(self.session, availability_cache(self.cache, company.id).invalidate)
         return result

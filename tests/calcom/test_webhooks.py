@@ -209,6 +209,9 @@ class TestRefusals:
         response = await deliver(client, event("BOOKING_CREATED", eventTypeId=999, teamId=TEAM))
         assert response.status_code == 400
         assert await table_count(db, "appointments") == 0
+        async with db() as session:
+            stored = (await session.execute(select(WebhookEvent))).scalar_one()
+        assert (stored.status, stored.event_type) == ("malformed", "BOOKING_CREATED")
 
     async def test_malformed_body_is_400_and_recorded(self, client, db):
         response = await deliver(client, b"{not json")
