@@ -38,7 +38,7 @@ TAKEN_MARKERS = ("already has booking", "not available", "no available users")
 T = TypeVar("T")
 
 
-class _RetryableStatusError(Exception):
+class _ServerError(Exception):
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
 
@@ -139,7 +139,7 @@ class CalcomClient:
             outcome = "timeout"
             await self.breaker.record_failure()
             raise CalcomTimeoutError(f"Cal.com {operation} took longer than {deadline} s") from exc
-        except (httpx.TransportError, _RetryableStatusError) as exc:
+        except (httpx.TransportError, _ServerError) as exc:
             outcome = "unavailable"
             await self.breaker.record_failure()
             raise CalcomUnavailableError(f"Cal.com {operation} failed: {_describe(exc)}") from exc
@@ -158,9 +158,7 @@ class CalcomClient:
         self, method: str, path: str, version: str, **kwargs: Any
     ) -> httpx.Response:
         retrying = AsyncRetrying(
-            retry=retry_if_exception(
-                lambda exc: isinstance(exc, httpx.TransportError | _RetryableStatusError)
-            ),
+            retry=retry_if_exception(_worth_retrying),
             stop=stop_after_attempt(3),
             wait=wait_exponential(multiplier=0.1, max=0.5),
             reraise=True,
@@ -177,8 +175,8 @@ class CalcomClient:
         response = await self.http.request(
             method, f"{self.base_url}{path}", headers=headers, **kwargs
         )
-        if response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES:
-            raise _RetryableStatusError(response)
+        if response.status_code >= 500:
+            raise _ServerError(response)
         return response
 
     def _observe(self, operation: str, outcome: str, seconds: float) -> None:
@@ -194,6 +192,14 @@ class CalcomClient:
                     "duration_ms": round(seconds * 1000, 1),
                 },
             )
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    """Connection failures and the gateway statuses that say "try again"; a 500 is a bug
+    upstream that a retry would only repeat."""
+    if isinstance(exc, _ServerError):
+        return exc.response.status_code in RETRYABLE_STATUSES
+    return isinstance(exc, httpx.TransportError)
 
 
 def _raise_for_rejection(response: httpx.Response) -> None:
@@ -217,6 +223,6 @@ def _utc_iso(value: datetime) -> str:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, _RetryableStatusError):
+    if isinstance(exc, _ServerError):
         return f"HTTP {exc.response.status_code}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

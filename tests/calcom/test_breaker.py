@@ -17,7 +17,7 @@ END = datetime(2026, 12, 2, tzinfo=UTC)
 
 async def fail_times(calcom, fake, n):
     for _ in range(n):
-        fake.fail_statuses = [500, 500, 500]
+        fake.fail_statuses = [503, 503, 503]  # three attempts, all failing
         with pytest.raises(CalcomUnavailableError):
             await calcom.get_slots(1, START, END)
 

@@ -38,6 +38,12 @@ class TestSlots:
         assert slots
         assert len(fake.requests) == 3
 
+    async def test_500_is_unavailable_without_a_retry(self, calcom, fake):
+        fake.fail_statuses = [500, 500]
+        with pytest.raises(CalcomUnavailableError):
+            await calcom.get_slots(42, DAY_START, DAY_END)
+        assert len(fake.requests) == 1
+
     async def test_persistent_503_is_unavailable_after_three_attempts(self, calcom, fake):
         fake.fail_statuses = [503] * 5
         with pytest.raises(CalcomUnavailableError):
