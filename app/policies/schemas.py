@@ -10,7 +10,7 @@ from pydantic import AliasChoices, Field
 
 from app.policies.models import PolicyLevel, PolicyType
 from app.policies.rules import Action
-from app.schemas import ReadSchema, Schema
+from app.schemas import Pagination, ReadSchema, Schema
 
 CONFIG_DESCRIPTION = """Only the keys this level sets; a key left out is inherited from the
 level above, a key set to `null` clears the inherited value.
@@ -62,12 +62,10 @@ class PolicyRead(ReadSchema):
     updated_at: datetime
 
 
-class PolicyFilters(Schema):
+class PolicyFilters(Pagination):
     level: PolicyLevel | None = None
     entity_id: int | None = None
     policy_type: PolicyType | None = None
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
 
 
 class EffectivePolicyQuery(Schema):
@@ -136,7 +134,5 @@ class ModificationRead(ReadSchema):
     created_at: datetime
 
 
-class ModificationFilters(Schema):
+class ModificationFilters(Pagination):
     modification_type: Action | None = None
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)

@@ -67,7 +67,12 @@ async def _idempotency(
         request.method, request.url.path, await request.body()
     )
     return IdempotencyGuard(
-        request.app.state.sessionmaker, session, company_id, idempotency_key, fingerprint
+        request.app.state.sessionmaker,
+        session,
+        company_id,
+        idempotency_key,
+        fingerprint,
+        clock=request.app.state.now,
     )
 
 

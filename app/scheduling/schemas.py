@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from app.schemas import Name, ReadSchema, Schema
+from app.schemas import Name, Pagination, ReadSchema, Schema
 
 START_DESCRIPTION = "ISO 8601. Without an offset it is read in the branch's (or company's) zone."
 
@@ -156,15 +156,13 @@ class AppointmentRead(ReadSchema):
     updated_at: datetime
 
 
-class AppointmentFilters(Schema):
+class AppointmentFilters(Pagination):
     date_from: datetime | None = Field(None, description="Appointments starting at or after.")
     date_to: datetime | None = Field(None, description="Appointments starting before.")
     staff_id: int | None = None
     customer_id: int | None = None
     branch_id: int | None = None
     status: Literal["pending", "confirmed", "cancelled", "completed", "no_show"] | None = None
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
 
 
 class OrphanRead(ReadSchema):

@@ -55,7 +55,6 @@ class WebhookLog:
         event_type: str,
         outcome: WebhookOutcome,
         *,
-        company_id: int | None = None,
         payload: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> WebhookEvent:
@@ -64,7 +63,6 @@ class WebhookLog:
             dedup_key=dedup_key,
             event_type=event_type[:64],
             status=outcome,
-            company_id=company_id,
             payload=payload,
             error=error,
         )
