@@ -97,7 +97,8 @@ class IdempotencyGuard:
             ).scalar_one_or_none()
             if existing is not None:
                 if existing.expires_at <= now or (
-                    existing.status_code is None and existing.created_at <= now - ABANDONED_AFTER
+                    existing.status_code is None
+                    and self._claimed_at(existing) <= now - ABANDONED_AFTER
                 ):
                     await session.delete(existing)
                     await session.flush()
@@ -118,6 +119,11 @@ class IdempotencyGuard:
                     "A request with this Idempotency-Key is being processed; retry shortly."
                 ) from None
         return None
+
+    @staticmethod
+    def _claimed_at(existing: IdempotencyKey) -> datetime:
+        # Derived from expires_at, which was set with the same clock as `now` is read from.
+        return existing.expires_at - KEY_TTL
 
     def _replay(self, existing: IdempotencyKey) -> StoredResponse:
         if existing.request_hash != self.fingerprint:

@@ -58,3 +58,33 @@ class TestIdempotency:
         again = await company_client.post(url, json={}, headers={"Idempotency-Key": "c1"})
         assert first.status_code == again.status_code == 200
         assert again.json()["status"] == "cancelled"
+
+
+async def test_a_claim_left_by_a_crashed_request_is_taken_over_after_two_minutes(
+    app, company_client, salon, db
+):
+    import json
+    from datetime import timedelta
+
+    from app.scheduling.idempotency import KEY_TTL, IdempotencyGuard
+    from app.scheduling.models import IdempotencyKey
+    from tests.salon import NOW
+
+    body = booking(salon, local(1, 10))
+    fingerprint = IdempotencyGuard.fingerprint_of(
+        "POST", "/api/v1/appointments", json.dumps(body).encode()
+    )
+    async with db() as session:  # a request that claimed the key and then died
+        session.add(
+            IdempotencyKey(
+                company_id=salon.company_id,
+                key="crashed",
+                request_hash=fingerprint,
+                expires_at=NOW + KEY_TTL,
+            )
+        )
+        await session.commit()
+    app.state.now = lambda: NOW + timedelta(minutes=1)
+    assert (await post(company_client, body, "crashed")).status_code == 409
+    app.state.now = lambda: NOW + timedelta(minutes=3)
+    assert (await post(company_client, body, "crashed")).status_code == 201
