@@ -35,12 +35,11 @@ from app.policies.rules import (
 )
 from app.repository import TenantScoped
 from app.scheduling.errors import InvalidStatusTransitionError
-from app.scheduling.models import Appointment, AppointmentStatus
+from app.scheduling.models import MODIFIABLE_STATUSES, Appointment
 from app.tenancy.models import Service
 
 POLICY_TYPE = {Action.CANCEL: PolicyType.CANCELLATION, Action.RESCHEDULE: PolicyType.RESCHEDULE}
 STAT_TYPE = {Action.CANCEL: "cancel_count", Action.RESCHEDULE: "reschedule_count"}
-MODIFIABLE = (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED)
 
 
 def day_start(moment: datetime) -> datetime:
@@ -105,7 +104,7 @@ class PolicyEnforcer(TenantScoped):
         """What a cancel or reschedule of the appointment would be answered now; changes
         nothing. A cancelled or finished appointment answers 409, as the action would."""
         appointment = await self.get_or_404(Appointment, appointment_id)
-        if appointment.status not in MODIFIABLE:
+        if appointment.status not in MODIFIABLE_STATUSES:
             raise InvalidStatusTransitionError(
                 f"Appointment {appointment_id} is {appointment.status}; only pending or "
                 "confirmed appointments can be changed."

@@ -29,6 +29,7 @@ from app.scheduling.availability import AvailabilityService, SlotQuery
 from app.scheduling.errors import InvalidStatusTransitionError, SlotUnavailableError
 from app.scheduling.intervals import Interval
 from app.scheduling.models import (
+    MODIFIABLE_STATUSES,
     Appointment,
     AppointmentPhase,
     AppointmentSource,
@@ -51,7 +52,6 @@ from app.tenancy.models import Company, Customer, Staff
 from app.tenancy.phones import normalise_phone, region_of_company
 from app.timezones import day_with_neighbours, to_utc
 
-OPEN_STATUSES = (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED)
 # Refused as bad input (422); every other reason means "not free" (409 with alternatives).
 INPUT_ERRORS = {
     Unavailability.IN_THE_PAST: "must be in the future",
@@ -241,18 +241,10 @@ class BookingService(TenantScoped):
         return self.tz
 
     def _refuse_bad_input(self, query: SlotQuery, start: datetime) -> None:
-        finder = self.availability.finder(query)
-        if start < finder.now:
-            raise ValidationFailedError("start", INPUT_ERRORS[Unavailability.IN_THE_PAST])
-        local = start.astimezone(query.rules.tz)
-        if (
-            (local.hour * 60 + local.minute) % query.rules.grid_minutes
-            or local.second
-            or local.microsecond
-        ):
-            raise ValidationFailedError(
-                "start", INPUT_ERRORS[Unavailability.OFF_GRID].format(grid=query.rules.grid_minutes)
-            )
+        error = self.availability.finder(query).input_error(start)
+        if error is not None:
+            reason = INPUT_ERRORS[error].format(grid=query.rules.grid_minutes)
+            raise ValidationFailedError("start", reason)
 
     async def _first_free_staff(self, query: SlotQuery, start: datetime) -> Staff:
         """The requested staff member, or the first qualified one free at `start`."""
@@ -298,7 +290,7 @@ class BookingService(TenantScoped):
         return phases_for(query.service, self.flags, self.company_id, staff_id, start)
 
     async def _change_service(self, appointment: Appointment, service_id: int) -> None:
-        if appointment.status not in OPEN_STATUSES:
+        if appointment.status not in MODIFIABLE_STATUSES:
             raise InvalidStatusTransitionError(
                 f"A {appointment.status} appointment cannot change its service."
             )
@@ -331,7 +323,7 @@ class BookingService(TenantScoped):
             options=[selectinload(Appointment.phases)],
             for_update=True,
         )
-        if appointment.status not in OPEN_STATUSES:
+        if appointment.status not in MODIFIABLE_STATUSES:
             raise InvalidStatusTransitionError(
                 f"Appointment {appointment_id} is {appointment.status}; only pending or "
                 "confirmed appointments can be changed."

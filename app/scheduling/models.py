@@ -31,6 +31,10 @@ class AppointmentStatus(enum.StrEnum):
     NO_SHOW = "no_show"
 
 
+# Only these can be cancelled, rescheduled or given another service.
+MODIFIABLE_STATUSES = (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED)
+
+
 class AppointmentSource(enum.StrEnum):
     API = "api"
     VOICE = "voice"

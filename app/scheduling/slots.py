@@ -85,14 +85,24 @@ class SlotFinder:
         past the earliest bookable time."""
         return self.earliest if requested < self.now else requested
 
-    def unavailability(self, staff: StaffCalendar, start: datetime) -> Unavailability | None:
-        """Why `staff` cannot take an appointment at `start`, or None when they can."""
+    def input_error(self, start: datetime) -> Unavailability | None:
+        """A start no calendar could make bookable: in the past, or off the local grid."""
         if start < self.now:
             return Unavailability.IN_THE_PAST
+        if (
+            minutes_since_midnight(start, self.tz) % self.grid_minutes
+            or start.second
+            or start.microsecond
+        ):
+            return Unavailability.OFF_GRID
+        return None
+
+    def unavailability(self, staff: StaffCalendar, start: datetime) -> Unavailability | None:
+        """Why `staff` cannot take an appointment at `start`, or None when they can."""
+        if (bad_input := self.input_error(start)) is not None:
+            return bad_input
         if start < self.earliest:
             return Unavailability.TOO_SHORT_NOTICE
-        if minutes_since_midnight(start, self.tz) % self.grid_minutes or start.second:
-            return Unavailability.OFF_GRID
         whole = Interval(start, start + self._duration())
         day = local_date(start, self.tz)
         if not any(r.contains(whole) for r in self._working_ranges(staff, day)):
