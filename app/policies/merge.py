@@ -56,6 +56,8 @@ def _merge_into(
     for key, value in incoming.items():
         path = f"{prefix}{key}"
         if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            if value:
+                sources.pop(path, None)  # an empty object being filled in is no leaf any more
             _merge_into(target[key], sources, value, source, prefix=f"{path}.")
             continue
         _forget(sources, path)
