@@ -262,6 +262,18 @@ COMBINED = [
     ("x", "2026-12-08T13:30:00Z", "2026-12-08T14:30:00+01:00"),
     ("x", "2026-12-08T14:30", "2026-12-08T14:30:00+01:00"),
     ("x", "2026-12-08 14:30", "2026-12-08T14:30:00+01:00"),
+    ("x", "Tuesday, December 8th at 2:30pm", "2026-12-08T14:30:00+01:00"),
+    ("x", "Di, 8.12. um 9", "2026-12-08T09:00:00+01:00"),
+    ("x", "14 Uhr morgen", "2026-12-08T14:00:00+01:00"),
+    ("x", "quarter past nine in the evening", "2026-12-07T21:15:00+01:00"),
+    ("x", "neun Uhr fünfzehn", "2026-12-08T09:15:00+01:00"),
+    ("x", "8.12.2026 14:30", "2026-12-08T14:30:00+01:00"),
+    ("x", "this Friday at 4", "2026-12-11T16:00:00+01:00"),
+    ("x", "1st of January at noon", "2027-01-01T12:00:00+01:00"),
+    ("x", "Mittwoch, den 9. Dezember, gegen halb elf", "2026-12-09T10:30:00+01:00"),
+    ("x", "at half past 10 in the morning", "2026-12-07T10:30:00+01:00"),
+    ("x", "so um 16 Uhr rum", "2026-12-07T16:00:00+01:00"),
+    ("x", "2026-12-08T14:30:00.000Z", "2026-12-08T15:30:00+01:00"),
     ("x", "heute um 9", "needs time past"),
     ("x", "2026-12-07T09:00:00+01:00", "needs time past"),
     ("x", "2026-12-01T15:00:00+01:00", "needs date past"),
@@ -322,6 +334,8 @@ ZONED = [
     (FALL, "x", "today at 3:15 am", "2026-10-25T03:15:00+01:00"),
     (FALL - timedelta(days=1), "x", "morgen 9 Uhr", "2026-10-25T09:00:00+01:00"),
     (FALL, "x", "2026-10-25T02:30:00+01:00", "2026-10-25T02:30:00+02:00"),
+    (NOW + timedelta(days=2), "d", "diese Woche Montag", "needs date past"),
+    (NOW + timedelta(days=2), "d", "this week Friday", "2026-12-11"),
     (TOKYO_NOW, "x", "morgen um 10", "2026-12-08T10:00:00+09:00"),
     (TOKYO_NOW, "x", "2026-12-08T01:00:00Z", "2026-12-08T10:00:00+09:00"),
     (TOKYO_NOW, "x", "heute 14 Uhr", "needs time past"),
@@ -383,6 +397,30 @@ def test_a_question_keeps_what_was_understood() -> None:
     assert not u.ok and u.day == date(2026, 12, 8) and u.requested_start is None
     u = understand(date="irgendwann", time="14 Uhr", now=NOW)
     assert (u.needs, u.time) == ("date", time(14))
+
+
+FUZZ_TEXT = (
+    "am um halb viertel nach vor drei zwei 14 9 . : uhr pm morgen heute dienstag nächste "
+    "woche 7.12. 2026-12-08 t 14:30 + z the of december quarter past to half noon "
+    "mittags abend früh so wie 31.02. 0 00 99 24 12 1. ein one twenty first ersten in "
+    "tagen after next this übernächsten , ! ? - / 07 7 8."
+)
+FUZZ_WORDS = FUZZ_TEXT.split()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(FUZZ_WORDS), max_size=8),
+    junk=st.text(max_size=20),
+    field=st.sampled_from(sorted(FIELDS)),
+)
+def test_any_text_is_understood_or_asked_never_an_error(words: list, junk: str, field: str) -> None:
+    for text in (" ".join(words), junk, "".join(words) + junk):
+        u = parse(field, text)
+        assert (u.needs is None) == (u.start is not None or u.span is not None)
+        assert (u.needs is None) == (u.reason is None)
+        if u.start is not None:
+            assert u.start.astimezone(UTC) > NOW.astimezone(UTC)
 
 
 def test_now_must_be_aware() -> None:
