@@ -46,6 +46,11 @@ class TestPlanPhases:
             ("processing", START, START + minutes(30)),
             ("final", START + minutes(30), START + minutes(60)),
         ]
+        phases = plan_phases(Svc(60, True, 30, None, 30), START)
+        assert [(p.phase_type, p.starts_at, p.ends_at) for p in phases] == [
+            ("initial", START, START + minutes(30)),
+            ("final", START + minutes(30), START + minutes(60)),
+        ]
 
 
 class TestPhaseRows:

@@ -126,6 +126,21 @@ class TestSentences:
             30.0,
         )
 
+    def test_per_appointment_quota_more_than_once(self):
+        config = {"max_reschedules_per_appointment": 2}
+        assert run(RESCHEDULE, config, 30, Usage(0, 2)).message == (
+            "This appointment was already rescheduled 2 times; the limit is 2. Staff may force it."
+        )
+
+    def test_exactly_the_notice_required_is_enough(self):
+        decision = run(CANCEL, SALON, 24.0)
+        assert (decision.allowed, decision.code, decision.fee) == (
+            True,
+            ReasonCode.WITHIN_POLICY,
+            money("10.00"),
+        )
+        assert run(CANCEL, SALON, 24 - 1 / 60).code == ReasonCode.INSUFFICIENT_NOTICE
+
 
 class TestQuota:
     def test_only_the_keys_the_config_sets(self):
