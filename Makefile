@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 PIP := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: demo-flags help install migrate seed admin-key run test lint format bench clean
+.PHONY: demo-flags help install migrate seed admin-key run test lint format bench mutate clean
 
 help:
 	@echo "make run      install, migrate, seed the demo salon, then serve on port $(PORT)"
@@ -26,6 +26,7 @@ help:
 	@echo "make seed     create the demo salon (once) and print its API key"
 	@echo "make lint     ruff check and format check;  make format  fixes both"
 	@echo "make bench    run the benchmarks (python -m bench)"
+	@echo "make mutate   mutation score per module of the pure core (mutmut; not in CI)"
 	@echo "make clean    remove $(VENV) and caches (keeps data/ and .env)"
 
 install: $(STAMP)
@@ -94,6 +95,12 @@ format: install
 bench: install
 	@test -d bench || { echo "error: bench/ is not in this checkout" >&2; exit 1; }
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Mutation testing of the pure core (tools/mutation_report.py; not part of make test or CI).
+# MUTATE_ARGS=--no-run reports the last run again; MUTATE_ARGS="--tests tests" uses the
+# whole suite instead of [tool.mutmut]'s fast tests.
+mutate: install
+	nice -n 10 $(PY) tools/mutation_report.py $(MUTATE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
