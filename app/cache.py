@@ -1,23 +1,56 @@
-"""Cache protocol with an in-process and a Redis implementation.
+"""The shared cache: an in-process implementation and a Redis one.
 
-Redis errors never fail a request: the Redis cache falls back to a local memory cache and
-logs, so an outage degrades sharing across workers, not the service.
+Two kinds of data live here, and they fail differently:
+
+- **Shared state** (rate-limit counters, the Cal.com breaker, Cal.com's own slots): while
+  Redis is unavailable each process keeps its own in memory, so the service stays up.
+- **Copies of database state** (resolved API keys, availability, effective policies), read
+  and written through `read_versioned` / `write_versioned` under a generation number whose
+  record is in the database (`app.invalidation`). A copy is served only while this process
+  knows Redis to be in step with the database; see `RedisCache` for how it knows.
+
+Redis is given tight timeouts: a hung Redis costs one request at most `OP_TIMEOUT_SECONDS`;
+after that, requests skip it until it answers again.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
 import logging
 import time
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import redis.asyncio as redis_asyncio
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("app.cache")
 
+# A Redis call that has not answered within this is abandoned (request falls back).
+OP_TIMEOUT_SECONDS = 0.2
+# The watcher's heartbeat: one PING every interval, one outstanding at most.
+HEARTBEAT_SECONDS = 0.05
+# A reply slower than this means Redis (or this process) stalled: copies are not trusted
+# until the generations have been copied again from the database. Smaller than
+# OP_TIMEOUT_SECONDS + HEARTBEAT_SECONDS, so every stall long enough to make a write fail is
+# seen by every process that watches.
+STALL_SECONDS = 0.1
+# Without a heartbeat answer for this long, Redis counts as unreachable.
+LEASE_SECONDS = 0.25
+# While in step, generations changed in the database this recently are copied again every
+# POLL_SECONDS: the backstop for an after-commit copy lost by another process.
+POLL_SECONDS = 1.0
+POLL_LOOKBACK_SECONDS = 60.0
+# After a Redis error without a watcher (a bare client), Redis is skipped this long.
+RETRY_AFTER_SECONDS = 0.5
+
+GenerationSource = Callable[[datetime | None], Awaitable[Iterable[tuple[str, int]]]]
+
 
 class Cache(Protocol):
+    # --- shared state ------------------------------------------------------------------
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str, ttl_seconds: float | None = None) -> None: ...
     async def delete(self, *keys: str) -> None: ...
@@ -25,12 +58,34 @@ class Cache(Protocol):
         """Increment and return; `ttl_seconds` is applied when the key is created."""
         ...
 
+    # --- copies of database state ------------------------------------------------------
+    async def read_versioned(
+        self, generation_key: str, entry_prefix: str, entry_key: str
+    ) -> tuple[int, str | None] | None:
+        """(generation, the entry stored under it) in one round trip, or None when copies
+        cannot be trusted now (then compute from the database and do not store)."""
+        ...
+
+    async def write_versioned(self, key: str, value: str, ttl_seconds: float) -> None: ...
+    async def raise_generation(self, generation_key: str, generation: int) -> None:
+        """Make the copy of a generation at least `generation` (never lower it)."""
+        ...
+
+    # --- lifecycle -----------------------------------------------------------------------
+    async def start(self, source: GenerationSource | None = None) -> None: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
 
+def versioned_key(prefix: str, generation: int, key: str) -> str:
+    return f"{prefix}:{generation}:{key}"
+
+
 class MemoryCache:
-    """Process-local cache with per-key expiry; expired keys are dropped lazily."""
+    """Process-local cache with per-key expiry; expired keys are dropped lazily.
+
+    The only copy there is (no Redis configured: one process), so always in step.
+    """
 
     def __init__(self, max_entries: int = 100_000) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
@@ -68,6 +123,22 @@ class MemoryCache:
         self._data[key] = (str(value), self._data[key][1])
         return value
 
+    async def read_versioned(
+        self, generation_key: str, entry_prefix: str, entry_key: str
+    ) -> tuple[int, str | None]:
+        generation = int(self._live(generation_key) or 0)
+        return generation, self._live(versioned_key(entry_prefix, generation, entry_key))
+
+    async def write_versioned(self, key: str, value: str, ttl_seconds: float) -> None:
+        await self.set(key, value, ttl_seconds)
+
+    async def raise_generation(self, generation_key: str, generation: int) -> None:
+        if int(self._live(generation_key) or 0) < generation:
+            self._data[generation_key] = (str(generation), None)
+
+    async def start(self, source: GenerationSource | None = None) -> None:
+        return None
+
     async def ping(self) -> bool:
         return True
 
@@ -85,135 +156,277 @@ class MemoryCache:
                 del self._data[key]
 
 
+# The generation and the entry stored under it, in one round trip.
+_READ_VERSIONED = """
+local generation = redis.call('GET', KEYS[1]) or '0'
+return {generation, redis.call('GET', ARGV[1] .. ':' .. generation .. ':' .. ARGV[2])}
+"""
+# Raise a generation copy, never lower it: copies may arrive out of order.
+_RAISE_GENERATION = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+"""
+
+
 class RedisCache:
-    """Redis-backed cache shared by all workers; falls back to memory while Redis is down."""
+    """Redis shared by all workers and instances.
+
+    Shared state falls back to memory while Redis is unavailable. Copies are served only
+    while this process has watched Redis answer without a stall since it last copied the
+    generations from the database (the record): a watcher PINGs Redis every 50 ms, and a
+    missed or slow answer (Redis paused, killed, or this process starved) makes the copies
+    untrusted until the generations changed since then are copied again. So an invalidation
+    whose after-commit copy failed is never hidden by a stale copy: every process that could
+    read Redis during that stall saw it too, and repairs before trusting Redis again; a
+    process that missed it (a network split) picks the change up within POLL_SECONDS.
+    """
 
     def __init__(self, url: str, fallback: MemoryCache | None = None) -> None:
         self._redis = redis_asyncio.from_url(
             url,
             decode_responses=True,
-            socket_timeout=0.5,
-            socket_connect_timeout=0.5,
-            health_check_interval=30,
+            socket_timeout=OP_TIMEOUT_SECONDS,
+            socket_connect_timeout=OP_TIMEOUT_SECONDS,
         )
         self._fallback = fallback or MemoryCache()
+        self._read_versioned = self._redis.register_script(_READ_VERSIONED)
+        self._raise_generation = self._redis.register_script(_RAISE_GENERATION)
+        self._source: GenerationSource | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        # Watcher state (monotonic seconds).
+        self._last_answer = 0.0
+        self._ping_sent: float | None = None
+        self._in_step = False
+        self._last_in_step: datetime | None = None
+        self._first_sync = asyncio.Event()
+        self._closing = False
+        # Without a watcher: skip Redis until then after an error.
+        self._skip_until = 0.0
         self._degraded = False
+
+    # --- health ----------------------------------------------------------------------------
 
     @property
     def degraded(self) -> bool:
-        return self._degraded
+        return self._degraded or not self._reachable()
 
-    def _on_error(self, operation: str, exc: Exception) -> None:
+    def _reachable(self) -> bool:
+        now = time.monotonic()
+        if self._watcher is None:
+            return now >= self._skip_until
+        if self._ping_sent is not None and now - self._ping_sent > STALL_SECONDS:
+            return False
+        return now - self._last_answer < LEASE_SECONDS
+
+    def copies_trusted(self) -> bool:
+        return self._watcher is not None and self._in_step and self._reachable()
+
+    def _on_error(self, operation: str, exc: BaseException) -> None:
         if not self._degraded:
             logger.warning(
-                "cache.redis_unavailable", extra={"operation": operation, "error": str(exc)}
+                "cache.redis_unavailable", extra={"operation": operation, "error": repr(exc)}
             )
         self._degraded = True
+        self._in_step = False
+        self._skip_until = time.monotonic() + RETRY_AFTER_SECONDS
 
     def _on_success(self) -> None:
         if self._degraded:
             logger.info("cache.redis_recovered")
         self._degraded = False
 
-    async def get(self, key: str) -> str | None:
+    async def _call(self, operation: str, call: Callable[[], Awaitable[object]]) -> object:
+        """Run one Redis call within OP_TIMEOUT_SECONDS; errors propagate to the caller."""
         try:
-            value = await self._redis.get(key)
-        except (RedisError, OSError) as exc:
-            self._on_error("get", exc)
-            return await self._fallback.get(key)
+            async with asyncio.timeout(OP_TIMEOUT_SECONDS):
+                result = await call()
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._on_error(operation, exc)
+            raise
         self._on_success()
-        return value
+        return result
+
+    # --- shared state ----------------------------------------------------------------------
+
+    async def get(self, key: str) -> str | None:
+        if not self._reachable():
+            return await self._fallback.get(key)
+        try:
+            return await self._call("get", lambda: self._redis.get(key))  # type: ignore[return-value]
+        except (RedisError, OSError, TimeoutError):
+            return await self._fallback.get(key)
 
     async def set(self, key: str, value: str, ttl_seconds: float | None = None) -> None:
-        try:
-            if ttl_seconds:
-                await self._redis.set(key, value, px=int(ttl_seconds * 1000))
-            else:
-                await self._redis.set(key, value)
-        except (RedisError, OSError) as exc:
-            self._on_error("set", exc)
+        if not self._reachable():
             await self._fallback.set(key, value, ttl_seconds)
             return
-        self._on_success()
+        px = int(ttl_seconds * 1000) if ttl_seconds else None
+        try:
+            await self._call("set", lambda: self._redis.set(key, value, px=px))
+        except (RedisError, OSError, TimeoutError):
+            await self._fallback.set(key, value, ttl_seconds)
 
     async def delete(self, *keys: str) -> None:
         await self._fallback.delete(*keys)
-        if not keys:
+        if not keys or not self._reachable():
             return
         try:
-            await self._redis.delete(*keys)
-        except (RedisError, OSError) as exc:
-            self._on_error("delete", exc)
+            await self._call("delete", lambda: self._redis.delete(*keys))
+        except (RedisError, OSError, TimeoutError):
             return
-        self._on_success()
 
     async def incr(self, key: str, ttl_seconds: float | None = None) -> int:
-        try:
+        if not self._reachable():
+            return await self._fallback.incr(key, ttl_seconds)
+
+        async def increment() -> int:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)
                 if ttl_seconds:
                     # NX: only the request that creates the key sets its expiry.
                     pipe.pexpire(key, int(ttl_seconds * 1000), nx=True)
                 value, *_ = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            self._on_error("incr", exc)
+            return int(value)
+
+        try:
+            return await self._call("incr", increment)  # type: ignore[return-value]
+        except (RedisError, OSError, TimeoutError):
             return await self._fallback.incr(key, ttl_seconds)
+
+    # --- copies ----------------------------------------------------------------------------
+
+    async def read_versioned(
+        self, generation_key: str, entry_prefix: str, entry_key: str
+    ) -> tuple[int, str | None] | None:
+        if not self.copies_trusted():
+            return None
+        started = time.monotonic()
+        try:
+            generation, value = await self._call(  # type: ignore[misc]
+                "read_versioned",
+                lambda: self._read_versioned(keys=[generation_key], args=[entry_prefix, entry_key]),
+            )
+        except (RedisError, OSError, TimeoutError):
+            return None
+        # An answer that took this long may come from before a stall another process's
+        # write failed in; and the watcher must have seen no stall meanwhile.
+        if time.monotonic() - started > STALL_SECONDS or not self.copies_trusted():
+            self._in_step = False
+            return None
+        return int(generation), value
+
+    async def write_versioned(self, key: str, value: str, ttl_seconds: float) -> None:
+        if not self.copies_trusted():
+            return
+        try:
+            await self._call(
+                "write_versioned",
+                lambda: self._redis.set(key, value, px=int(ttl_seconds * 1000)),
+            )
+        except (RedisError, OSError, TimeoutError):
+            return
+
+    async def raise_generation(self, generation_key: str, generation: int) -> None:
+        try:
+            await self._call(
+                "raise_generation",
+                lambda: self._raise_generation(keys=[generation_key], args=[generation]),
+            )
+        except (RedisError, OSError, TimeoutError):
+            # The record is in the database; until the watcher has copied it, no copy
+            # of this process is served (other processes: see the class docstring).
+            logger.warning("cache.generation_copy_failed", extra={"key": generation_key})
+
+    # --- watcher ---------------------------------------------------------------------------
+
+    async def start(self, source: GenerationSource | None = None) -> None:
+        """Start watching Redis; copies are trusted once the generations have been copied
+        from `source` (the database). Without a source, copies are never served."""
+        self._source = source
+        if source is None or self._watcher is not None:
+            return
+        self._watcher = asyncio.create_task(self._watch(), name="redis-watcher")
+        # Give the first heartbeat and copy a moment, so a fresh process starts warm.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await self._first_sync.wait()
+
+    async def _watch(self) -> None:
+        last_poll = time.monotonic()
+        while not self._closing:
+            await self._heartbeat()
+            try:
+                if not self._in_step and self._reachable():
+                    await self._resync(self._last_in_step)
+                elif self._in_step and time.monotonic() - last_poll >= POLL_SECONDS:
+                    last_poll = time.monotonic()
+                    await self._resync(None, lookback=POLL_LOOKBACK_SECONDS)
+            except Exception as exc:  # the database or Redis failed: stay out of step
+                self._in_step = False
+                logger.warning("cache.resync_failed", extra={"error": repr(exc)[:300]})
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def _heartbeat(self) -> None:
+        sent = self._ping_sent = time.monotonic()
+        try:
+            async with asyncio.timeout(OP_TIMEOUT_SECONDS):
+                await self._redis.ping()
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._on_error("ping", exc)
+            return
+        finally:
+            self._ping_sent = None
+        answered = time.monotonic()
+        if answered - sent > STALL_SECONDS:
+            self._in_step = False
+        self._last_answer = answered
         self._on_success()
-        return int(value)
+
+    async def _resync(self, since: datetime | None, *, lookback: float | None = None) -> None:
+        """Copy the database's generations into Redis: all changed since `since` (minus a
+        margin for transactions still committing then), or within `lookback` seconds."""
+        assert self._source is not None
+        # The real clock, as the database rows are stamped (never a test's pinned clock).
+        started = datetime.now(UTC)
+        if lookback is not None:
+            since = started - timedelta(seconds=lookback)
+        elif since is not None:
+            since -= timedelta(seconds=POLL_LOOKBACK_SECONDS)
+        rows = list(await self._source(since))
+        if rows:
+            async with asyncio.timeout(OP_TIMEOUT_SECONDS * 5):
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for name, generation in rows:
+                        await self._raise_generation(
+                            keys=[name], args=[generation], client=pipe
+                        )
+                    await pipe.execute()
+        if lookback is None:
+            if not self._in_step:
+                logger.info("cache.copies_in_step", extra={"generations": len(rows)})
+            self._in_step = self._reachable()
+            if self._in_step:
+                self._last_in_step = started
+                self._first_sync.set()
 
     async def ping(self) -> bool:
         try:
-            await self._redis.ping()
-        except (RedisError, OSError) as exc:
-            self._on_error("ping", exc)
+            await self._call("ping", self._redis.ping)
+        except (RedisError, OSError, TimeoutError):
             return False
-        self._on_success()
         return True
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            # The flag ends the loop even if a cancellation is swallowed by a driver's
+            # connect; shutdown never waits long for it.
+            self._closing = True
+            self._watcher.cancel()
+            await asyncio.wait([self._watcher], timeout=1.0)
+            self._watcher = None
         await self._redis.aclose()
 
 
 def create_cache(redis_url: str | None) -> MemoryCache | RedisCache:
     return RedisCache(redis_url) if redis_url else MemoryCache()
-
-
-class GenerationCache:
-    """JSON values of one company and namespace, all invalidated at once by bumping a
-    generation number, so invalidation is a single write.
-
-    Read and write through one `snapshot()`: the generation is read once, before the value
-    is computed, so a result computed from data older than a bump is stored under the old
-    generation, where nobody reads it any more.
-    """
-
-    def __init__(self, cache: Cache, namespace: str, company_id: int, ttl_seconds: float) -> None:
-        self.cache = cache
-        self.ttl_seconds = ttl_seconds
-        self.base = f"{namespace}:{company_id}"
-
-    @property
-    def generation_key(self) -> str:
-        return f"{self.base}:gen"
-
-    async def snapshot(self) -> GenerationSnapshot:
-        generation = await self.cache.get(self.generation_key) or "0"
-        return GenerationSnapshot(self, f"{self.base}:{generation}")
-
-    async def invalidate(self) -> None:
-        await self.cache.incr(self.generation_key)
-
-
-class GenerationSnapshot:
-    def __init__(self, owner: GenerationCache, prefix: str) -> None:
-        self.owner = owner
-        self.prefix = prefix
-
-    async def get(self, key: str) -> Any | None:
-        raw = await self.owner.cache.get(f"{self.prefix}:{key}")
-        return json.loads(raw) if raw is not None else None
-
-    async def set(self, key: str, value: Any) -> None:
-        await self.owner.cache.set(
-            f"{self.prefix}:{key}", json.dumps(value), self.owner.ttl_seconds
-        )

@@ -170,7 +170,7 @@ async def run_create_company(args: argparse.Namespace, settings: Settings) -> No
         data["slug"] = args.slug
     async with _database(settings) as sessionmaker, transaction(sessionmaker) as session:
         try:
-            company = await CompanyService(session).create(data)
+            company = await CompanyService(session, MemoryCache()).create(data)
         except DomainError as exc:
             raise CliError(f"{exc.detail} Choose another --slug.") from exc
     print(
@@ -183,7 +183,7 @@ async def run_create_company(args: argparse.Namespace, settings: Settings) -> No
 async def run_create_api_key(args: argparse.Namespace, settings: Settings) -> None:
     async with _database(settings) as sessionmaker, transaction(sessionmaker) as session:
         try:
-            company = await CompanyService(session).get(args.company_id)
+            company = await CompanyService(session, MemoryCache()).get(args.company_id)
         except DomainError as exc:
             raise CliError(f"{exc.detail} Create one with: {_self()} create-company NAME") from exc
         issued = await ApiKeyService(session, MemoryCache()).issue(company.id, args.name)

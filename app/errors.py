@@ -74,6 +74,10 @@ class RateLimitedError(DomainError):
         )
 
 
+class PayloadTooLargeError(DomainError):
+    status, type, title = 413, "payload-too-large", "Payload too large"
+
+
 class UpstreamUnavailableError(DomainError):
     status, type, title = 503, "upstream-unavailable", "Service unavailable"
 

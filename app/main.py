@@ -15,6 +15,7 @@ from app.calcom.dependencies import create_calcom_client
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, utcnow
 from app.errors import add_exception_handlers
+from app.invalidation import generation_source
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.ops.metrics import Metrics
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.cache = create_cache(settings.redis_url)
+        # Copies are served once Redis holds the database's generations (app.invalidation).
+        await app.state.cache.start(generation_source(app.state.sessionmaker))
         app.state.http = httpx.AsyncClient(follow_redirects=False)
         app.state.calcom = create_calcom_client(settings, app.state.http, app.state.cache, metrics)
         try:

@@ -2,6 +2,7 @@
 
 from app.callbacks.models import CallbackEscalation, CallbackRequest
 from app.db import Base
+from app.invalidation import CacheGeneration
 from app.notifications.models import (
     NotificationConfiguration,
     NotificationDelivery,
@@ -36,6 +37,7 @@ __all__ = [
     "AppointmentPhase",
     "Base",
     "Branch",
+    "CacheGeneration",
     "Call",
     "CallbackEscalation",
     "CallbackRequest",

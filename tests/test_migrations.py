@@ -44,6 +44,8 @@ EXPECTED_TABLES = {
     "calls",
     "webhook_events",
     "idempotency_keys",
+    # The record of cache invalidations (app.invalidation).
+    "cache_generations",
 }
 CHANNELS = {"email", "sms", "whatsapp", "push"}
 

@@ -37,12 +37,12 @@ class CalendarSync:
         client: CalcomClient,
         session: AsyncSession,
         flags: FeatureFlags,
-        on_change: Callable[[], Awaitable[None]],
+        on_change: Callable[[AsyncSession], Awaitable[None]],
     ) -> None:
         self.client = client
         self.session = session
         self.flags = flags
-        # Runs after each commit made here (the availability cache must forget the slot).
+        # Invalidates the availability cache in a transaction this class commits.
         self.on_change = on_change
 
     @staticmethod
@@ -131,8 +131,9 @@ class CalendarSync:
             extra={"appointment_id": appointment.id, "error": str(exc)[:300]},
         )
         appointment.status = AppointmentStatus.CANCELLED
+        await self.on_change(self.session)
         await self.session.commit()
-        await self.on_change()
+        await run_after_commit(self.session)
 
     def _attendee(self, customer: Customer, company: Company) -> dict[str, str]:
         attendee = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,19 +25,21 @@ from app.auth import constant_time_equals, hmac_sha256_hex
 from app.cache import Cache
 from app.calcom.wire import WebhookBooking, WebhookEnvelope
 from app.config import FeatureFlags
-from app.db import after_commit, utcnow
+from app.db import utcnow
 from app.errors import AuthenticationError, DomainError, PermissionDeniedError
 from app.policies.modifications import Actor, ModificationPolicy
 from app.policies.rules import Action
 from app.scheduling.availability import availability_cache
 from app.scheduling.models import Appointment, AppointmentSource, AppointmentStatus
 from app.scheduling.phases import move_appointment, phases_for
+from app.tenancy.company_settings import CompanySettings
 from app.tenancy.customers import CustomerService
 from app.tenancy.models import Company, Customer, Service, Staff, staff_services
-from app.tenancy.phones import normalise_phone, region_of_company
+from app.tenancy.phones import normalise_phone
 from app.webhooks.service import WebhookLog, WebhookOutcome, body_fingerprint
 
 logger = logging.getLogger("app.calcom.webhooks")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 CREATED, RESCHEDULED, CANCELLED, PING = (
     "BOOKING_CREATED",
@@ -92,7 +95,8 @@ class CalcomWebhookService:
         try:
             envelope = WebhookEnvelope.model_validate(json.loads(raw_body))
             booking = WebhookBooking.model_validate(envelope.payload)
-        except (ValueError, ValidationError) as exc:
+        except (ValueError, ValidationError, RecursionError) as exc:
+            # RecursionError: JSON nested deeper than the parser follows.
             await self._refuse(dedup_key, "unknown", WebhookOutcome.MALFORMED, None, str(exc))
             raise MalformedWebhookError(f"Not a Cal.com webhook body: {str(exc)[:200]}") from exc
         trigger = envelope.trigger_event
@@ -106,12 +110,12 @@ class CalcomWebhookService:
         if trigger not in (CREATED, RESCHEDULED, CANCELLED):
             event.status = WebhookOutcome.IGNORED
             return WebhookResult(WebhookOutcome.IGNORED, f"{trigger} is not handled")
-        company, service = await self._owner(booking)
+        company, service, refusal = await self._owner(booking)
         if company is None:
             await self._refuse(
-                dedup_key, trigger, WebhookOutcome.REJECTED, envelope.payload, "no matching company"
+                dedup_key, trigger, WebhookOutcome.REJECTED, envelope.payload, refusal
             )
-            raise PermissionDeniedError("The event type or team of this booking is not known here.")
+            raise PermissionDeniedError(refusal)
         try:
             result = await self._apply(trigger, company, service, booking)
         except DomainError as exc:
@@ -121,7 +125,7 @@ class CalcomWebhookService:
             )
             raise
         event.status, event.company_id = result.status, company.id
-        after_commit(self.session, availability_cache(self.cache, company.id).invalidate)
+        await availability_cache(self.cache, company.id).invalidate(self.session)
         return result
 
     async def _refuse(
@@ -142,7 +146,18 @@ class CalcomWebhookService:
             )
             await session.commit()
 
-    async def _owner(self, booking: WebhookBooking) -> tuple[Company | None, Service | None]:
+    async def _owner(self, booking: WebhookBooking) -> tuple[Company | None, Service | None, str]:
+        """The company a booking belongs to (with the service of its event type), or a
+        refusal. Event types and teams belong to one company each (unique keys); when a
+        booking names both, they must belong to the same company, so no tenant can route
+        another's bookings to itself by claiming an event type id."""
+        team_owner = None
+        if booking.team_ref is not None:
+            team_owner = await self.session.scalar(
+                select(Company).where(
+                    Company.calcom_team_id == booking.team_ref, Company.is_active.is_(True)
+                )
+            )
         if booking.event_type_id is not None:
             row = (
                 await self.session.execute(
@@ -155,18 +170,23 @@ class CalcomWebhookService:
                 )
             ).first()
             if row is not None:
-                return row[0], row[1]
-        team_id = booking.team_id or (booking.team or {}).get("id")
-        if team_id is not None:
-            company = (
-                await self.session.execute(
-                    select(Company).where(
-                        Company.calcom_team_id == team_id, Company.is_active.is_(True)
+                company, service = row
+                if booking.team_ref is not None and (
+                    team_owner is None or team_owner.id != company.id
+                ):
+                    return (
+                        None,
+                        None,
+                        (
+                            f"Event type {booking.event_type_id} and team {booking.team_ref} do "
+                            "not belong to the same company here; link the team to the company "
+                            "(calcom_team_id) that owns the event type."
+                        ),
                     )
-                )
-            ).scalar_one_or_none()
-            return company, None
-        return None, None
+                return company, service, ""
+        if team_owner is not None:
+            return team_owner, None, ""
+        return None, None, "The event type or team of this booking is not known here."
 
     async def _apply(
         self, trigger: str, company: Company, service: Service | None, booking: WebhookBooking
@@ -298,11 +318,13 @@ class CalcomWebhookService:
 
     async def _customer(self, company: Company, booking: WebhookBooking) -> Customer:
         attendee = booking.attendees[0] if booking.attendees else None
-        name = (attendee.name if attendee else None) or "Cal.com guest"
+        # Control characters (a NUL, say) have no place in a name read back to people.
+        name = _CONTROL.sub(" ", attendee.name if attendee and attendee.name else "").strip()
+        name = name or "Cal.com guest"
         email = attendee.email if attendee else None
         phone = None
         if attendee and attendee.phone_number:
-            region = region_of_company(company.settings, self.default_region)
+            region = CompanySettings.from_stored(company.settings).region(self.default_region)
             try:
                 phone = normalise_phone(attendee.phone_number, region)
             except DomainError:

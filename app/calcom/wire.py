@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app.schemas import EARLIEST_DATE, LATEST_DATE, ExternalId
 
 
 class Wire(BaseModel):
@@ -47,32 +49,61 @@ class ErrorResponse(Wire):
 
 
 class Person(Wire):
-    id: int | None = None
-    name: str | None = None
-    email: str | None = None
-    time_zone: str | None = Field(None, alias="timeZone")
-    phone_number: str | None = Field(None, alias="phoneNumber")
+    id: ExternalId | None = None
+    name: str | None = Field(None, max_length=500)
+    email: str | None = Field(None, max_length=254)
+    time_zone: str | None = Field(None, alias="timeZone", max_length=64)
+    phone_number: str | None = Field(None, alias="phoneNumber", max_length=64)
+
+
+class Team(Wire):
+    id: ExternalId | None = None
+
+
+def _aware_and_in_range(value: datetime | None) -> datetime | None:
+    """Cal.com sends UTC instants; one without an offset cannot be placed, and one outside
+    the calendar's range is not a booking."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("must carry a UTC offset (e.g. 2026-12-01T13:00:00Z)")
+    if not EARLIEST_DATE <= value.astimezone(UTC).date() <= LATEST_DATE:
+        raise ValueError(f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+    return value
+
+
+BookingTime = Annotated[datetime | None, AfterValidator(_aware_and_in_range)]
 
 
 class WebhookBooking(Wire):
     """The booking fields of a webhook `payload` (DESIGN §5.7, reference §4)."""
 
-    uid: str | None = None
-    booking_id: int | None = Field(None, alias="bookingId")
-    event_type_id: int | None = Field(None, alias="eventTypeId")
-    title: str | None = None
-    start_time: datetime | None = Field(None, alias="startTime")
-    end_time: datetime | None = Field(None, alias="endTime")
+    uid: str | None = Field(None, max_length=128)
+    booking_id: ExternalId | None = Field(None, alias="bookingId")
+    event_type_id: ExternalId | None = Field(None, alias="eventTypeId")
+    title: str | None = Field(None, max_length=2000)
+    start_time: BookingTime = Field(None, alias="startTime")
+    end_time: BookingTime = Field(None, alias="endTime")
     organizer: Person | None = None
-    attendees: list[Person] = Field(default_factory=list)
-    reschedule_uid: str | None = Field(None, alias="rescheduleUid")
-    cancellation_reason: str | None = Field(None, alias="cancellationReason")
-    team_id: int | None = Field(None, alias="teamId")
-    team: dict[str, Any] | None = None
+    attendees: list[Person] = Field(default_factory=list, max_length=100)
+    reschedule_uid: str | None = Field(None, alias="rescheduleUid", max_length=128)
+    cancellation_reason: str | None = Field(None, alias="cancellationReason", max_length=2000)
+    team_id: ExternalId | None = Field(None, alias="teamId")
+    team: Team | None = None
     metadata: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> WebhookBooking:
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValueError("endTime must be after startTime")
+        return self
+
+    @property
+    def team_ref(self) -> int | None:
+        return self.team_id or (self.team.id if self.team else None)
 
 
 class WebhookEnvelope(Wire):
-    trigger_event: str = Field(alias="triggerEvent")
-    created_at: str | None = Field(None, alias="createdAt")
+    trigger_event: str = Field(alias="triggerEvent", max_length=64)
+    created_at: str | None = Field(None, alias="createdAt", max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict)

@@ -70,7 +70,7 @@ async def seed_demo(session: AsyncSession, cache: Cache | None = None) -> DemoSe
     if existing is not None:
         return DemoSeed(company_id=existing.id, created=False)
 
-    company = await CompanyService(session).create(
+    company = await CompanyService(session, cache or MemoryCache()).create(
         {"name": DEMO_NAME, "slug": DEMO_SLUG, "timezone": "Europe/Berlin", "language": "de"}
     )
     branches = [

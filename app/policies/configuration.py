@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cache import Cache
-from app.db import after_commit, utcnow
+from app.db import utcnow
 from app.errors import NotFoundError, ValidationFailedError
 from app.policies.configs import validate_config
 from app.policies.errors import OverrideCycleError
@@ -71,7 +71,7 @@ class PolicyConfigService(TenantScoped):
         policy.is_override = is_override
         policy.overrides_id = data.overrides_id
         await self.session.flush()
-        after_commit(self.session, self.cache.invalidate)
+        await self.cache.invalidate(self.session)
         return policy, created
 
     async def get(self, level: str, entity_id: int, policy_type: str) -> PolicyConfiguration:
@@ -88,7 +88,7 @@ class PolicyConfigService(TenantScoped):
         policy = await self.get(level, entity_id, policy_type)
         policy.deleted_at = self.clock()
         await self.session.flush()
-        after_commit(self.session, self.cache.invalidate)
+        await self.cache.invalidate(self.session)
 
     async def list(self, filters: PolicyFilters) -> Page[Any]:
         stmt = self.scoped(PolicyConfiguration).where(PolicyConfiguration.deleted_at.is_(None))

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cache import Cache, GenerationCache
+from app.cache import Cache
+from app.invalidation import GenerationCache
 from app.policies.merge import LEVEL_ORDER, Layer, Merged, Source, merge_layers
 from app.policies.models import PolicyConfiguration
 from app.repository import TenantScoped
@@ -120,16 +121,15 @@ class PolicyResolver(TenantScoped):
         *,
         target: Target | None,
     ) -> EffectivePolicy:
-        # The generation is read once, so a computation that started before a change cannot
-        # store its (older) result under the generation that change moved to.
-        snapshot = await self.cache.snapshot()
-        key = f"{policy_type}:{branch_id}:{service_id}:{staff_id}"
-        if (cached := await snapshot.get(key)) is not None:
-            return EffectivePolicy.from_dict(cached)
+        # Stored under the generation read before computing, so a computation that started
+        # before a change cannot store its (older) result where readers look after it.
+        found = await self.cache.lookup(f"{policy_type}:{branch_id}:{service_id}:{staff_id}")
+        if found.value is not None:
+            return EffectivePolicy.from_dict(found.value)
         if target is None:
             target = await self._target(staff_id, service_id, branch_id)
         policy = await self._compute(policy_type, target)
-        await snapshot.set(key, policy.to_dict())
+        await found.store(policy.to_dict())
         return policy
 
     async def _target(

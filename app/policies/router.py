@@ -23,7 +23,7 @@ from app.policies.schemas import (
     PolicyRead,
     PolicyWrite,
 )
-from app.schemas import Page
+from app.schemas import IdPath, Page
 
 router = APIRouter()
 TARGET = "/policies/{level}/{entity_id}/{policy_type}"
@@ -72,7 +72,7 @@ async def list_policies(
 )
 async def put_policy(
     level: PolicyLevel,
-    entity_id: int,
+    entity_id: IdPath,
     policy_type: PolicyType,
     body: PolicyWrite,
     policies: PolicyConfigServiceDep,
@@ -93,7 +93,7 @@ async def put_policy(
     responses=problem_responses(401, 403, 404),
 )
 async def get_policy(
-    level: PolicyLevel, entity_id: int, policy_type: PolicyType, policies: PolicyConfigServiceDep
+    level: PolicyLevel, entity_id: IdPath, policy_type: PolicyType, policies: PolicyConfigServiceDep
 ):
     return await policies.get(level, entity_id, policy_type)
 
@@ -106,7 +106,7 @@ async def get_policy(
     responses=problem_responses(401, 403, 404),
 )
 async def delete_policy(
-    level: PolicyLevel, entity_id: int, policy_type: PolicyType, policies: PolicyConfigServiceDep
+    level: PolicyLevel, entity_id: IdPath, policy_type: PolicyType, policies: PolicyConfigServiceDep
 ) -> None:
     await policies.delete(level, entity_id, policy_type)
 
@@ -119,7 +119,7 @@ async def delete_policy(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def check_appointment_policy(
-    appointment_id: int,
+    appointment_id: IdPath,
     query: Annotated[PolicyCheckQuery, Query()],
     enforcer: PolicyEnforcerDep,
 ):
@@ -135,7 +135,7 @@ async def check_appointment_policy(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_appointment_modifications(
-    appointment_id: int,
+    appointment_id: IdPath,
     filters: Annotated[ModificationFilters, Query()],
     history: ModificationHistoryDep,
 ):
@@ -150,7 +150,7 @@ async def list_appointment_modifications(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_customer_modifications(
-    customer_id: int,
+    customer_id: IdPath,
     filters: Annotated[ModificationFilters, Query()],
     history: ModificationHistoryDep,
 ):

@@ -10,7 +10,7 @@ from pydantic import AliasChoices, Field
 
 from app.policies.models import PolicyLevel, PolicyType
 from app.policies.rules import Action
-from app.schemas import Pagination, ReadSchema, Schema
+from app.schemas import Id, Pagination, ReadSchema, Schema
 
 CONFIG_DESCRIPTION = """Only the keys this level sets; a key left out is inherited from the
 level above, a key set to `null` clears the inherited value.
@@ -31,7 +31,7 @@ class PolicyWrite(Schema):
     is_override: bool | None = Field(
         None, description="Marks a deliberate override; defaults to whether overrides_id is set."
     )
-    overrides_id: int | None = Field(
+    overrides_id: Id | None = Field(
         None, description="The policy (same company and type) this one overrides; no cycles."
     )
 
@@ -64,15 +64,15 @@ class PolicyRead(ReadSchema):
 
 class PolicyFilters(Pagination):
     level: PolicyLevel | None = None
-    entity_id: int | None = None
+    entity_id: Id | None = None
     policy_type: PolicyType | None = None
 
 
 class EffectivePolicyQuery(Schema):
     policy_type: PolicyType
-    staff_id: int | None = None
-    service_id: int | None = None
-    branch_id: int | None = Field(
+    staff_id: Id | None = None
+    service_id: Id | None = None
+    branch_id: Id | None = Field(
         None, description="Left out: the staff member's branch, else the service's own branch."
     )
 

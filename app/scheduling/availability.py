@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cache import Cache, GenerationCache
+from app.cache import Cache
 from app.calcom.slots import CalcomSlotSource
 from app.config import FeatureFlags
 from app.db import utcnow
 from app.errors import ValidationFailedError
+from app.invalidation import GenerationCache
 from app.repository import TenantScoped
 from app.scheduling.intervals import BusyTimeline, Interval
 from app.scheduling.models import Appointment, AppointmentPhase, AppointmentStatus
@@ -43,6 +44,7 @@ from app.scheduling.slots import (
     Unavailability,
     day_distance,
 )
+from app.tenancy.company_settings import CompanySettings
 from app.tenancy.models import (
     Branch,
     Company,
@@ -55,8 +57,6 @@ from app.tenancy.models import (
 from app.timezones import day_with_neighbours, local_day_bounds, to_utc
 
 CACHE_TTL_SECONDS = 60
-DEFAULT_GRID_MINUTES = 15
-DEFAULT_MIN_NOTICE_MINUTES = 60
 SEARCH_WINDOW_DAYS = 14
 
 
@@ -86,13 +86,11 @@ class CalendarLoader(TenantScoped):
     async def rules(self, branch_id: int) -> tuple[Branch, BookingRules]:
         branch = await self.get_or_404(Branch, branch_id)
         company = await self.session.get(Company, self.company_id)
-        settings = company.settings or {}  # type: ignore[union-attr]
+        settings = CompanySettings.from_stored(company.settings)  # type: ignore[union-attr]
         rules = BookingRules(
             tz=ZoneInfo(branch.timezone or company.timezone),  # type: ignore[union-attr]
-            grid_minutes=int(settings.get("slot_interval_minutes", DEFAULT_GRID_MINUTES)),
-            min_notice=timedelta(
-                minutes=int(settings.get("min_notice_minutes", DEFAULT_MIN_NOTICE_MINUTES))
-            ),
+            grid_minutes=settings.grid_minutes,
+            min_notice=settings.min_notice,
         )
         return branch, rules
 
@@ -252,14 +250,14 @@ class AvailabilityService(TenantScoped):
             f"check:{request.branch_id}:{request.service_id}:{request.staff_id}:"
             f"{request.start.isoformat()}:{request.max_alternatives}"
         )
-        snapshot = await self.cache.snapshot()
-        if (cached := await snapshot.get(key)) is not None:
-            return AvailabilityCheckResult.model_validate(cached)
+        found = await self.cache.lookup(key)
+        if found.value is not None:
+            return AvailabilityCheckResult.model_validate(found.value)
         query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
         start = to_utc(request.start, query.rules.tz)
         result = await self.evaluate(query, start, request.max_alternatives)
         if not self._fell_back(query, result.source):
-            await snapshot.set(key, result.model_dump(mode="json"))
+            await found.store(result.model_dump(mode="json"))
         return result
 
     async def evaluate(
@@ -371,16 +369,16 @@ class AvailabilityService(TenantScoped):
         window = Interval(local_day_bounds(request.date_from, tz)[0], local_day_bounds(last, tz)[1])
         external, source = await self._external_view(query, window)
         finder = self.finder(query, external)
-        snapshot = await self.cache.snapshot()
         days: list[DaySlots] = []
         day = request.date_from
         while day <= last:
             key = f"day:{request.branch_id}:{request.service_id}:{request.staff_id}:{day}:{source}"
-            cached = await snapshot.get(key)
+            found = await self.cache.lookup(key)
+            cached = found.value
             if cached is None:
                 cached = (await self._day_slots(finder, staff, day)).model_dump(mode="json")
                 if not self._fell_back(query, source):
-                    await snapshot.set(key, cached)
+                    await found.store(cached)
             days.append(DaySlots.model_validate(cached))
             day += timedelta(days=1)
         return AvailabilityList(days=days, source=source)

@@ -20,7 +20,7 @@ from app.cache import Cache
 from app.calcom.client import CalcomClient
 from app.calcom.sync import CalendarSync
 from app.config import FeatureFlags
-from app.db import after_commit, utcnow
+from app.db import utcnow
 from app.errors import ValidationFailedError
 from app.policies.modifications import ModificationPolicy
 from app.policies.rules import Action
@@ -47,9 +47,10 @@ from app.scheduling.schemas import (
 )
 from app.scheduling.slots import Unavailability
 from app.schemas import Page
+from app.tenancy.company_settings import CompanySettings
 from app.tenancy.customers import CustomerService
 from app.tenancy.models import Company, Customer, Staff
-from app.tenancy.phones import normalise_phone, region_of_company
+from app.tenancy.phones import normalise_phone
 from app.timezones import day_with_neighbours, to_utc
 
 # Refused as bad input (422); every other reason means "not free" (409 with alternatives).
@@ -134,7 +135,7 @@ class BookingService(TenantScoped):
         appointment.phases = self._phases(query, staff.id, start)
         self.session.add(appointment)
         await self.session.flush()
-        self._invalidate_after_commit()
+        await self._invalidate_after_commit()
         if synced:
             assert self.calendar is not None
             company = await self.session.get(Company, self.company_id)
@@ -172,7 +173,7 @@ class BookingService(TenantScoped):
                 data.reason,
                 on_slot_taken=lambda: self._unavailable(query, start, Unavailability.TAKEN),
             )
-        self._invalidate_after_commit()
+        await self._invalidate_after_commit()
         return appointment
 
     async def cancel(
@@ -189,7 +190,7 @@ class BookingService(TenantScoped):
         await self.session.flush()
         if self.calendar is not None:
             await self.calendar.cancel(appointment, reason)
-        self._invalidate_after_commit()
+        await self._invalidate_after_commit()
         return appointment
 
     async def update(self, appointment_id: int, data: AppointmentUpdate) -> Appointment:
@@ -202,7 +203,7 @@ class BookingService(TenantScoped):
         if changes.get("status") is not None:
             self._set_status(appointment, changes["status"])
         await self.session.flush()
-        self._invalidate_after_commit()
+        await self._invalidate_after_commit()
         return appointment
 
     # --- presentation ----------------------------------------------------------------------
@@ -335,10 +336,10 @@ class BookingService(TenantScoped):
             return await self.get_or_404(Customer, customer_id)
         assert inline is not None
         company = await self.session.get(Company, self.company_id)
-        region = region_of_company(company.settings, self.default_region)  # type: ignore[union-attr]
+        region = CompanySettings.from_stored(company.settings).region(self.default_region)  # type: ignore[union-attr]
         phone = normalise_phone(inline.phone, region, field="customer.phone")
         customers = CustomerService(self.session, self.company_id)
         return await customers.find_or_create(name=inline.name, phone=phone, email=inline.email)
 
-    def _invalidate_after_commit(self) -> None:
-        after_commit(self.session, self.availability.cache.invalidate)
+    async def _invalidate_after_commit(self) -> None:
+        await self.availability.cache.invalidate(self.session)

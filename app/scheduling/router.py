@@ -27,7 +27,7 @@ from app.scheduling.schemas import (
     AvailabilityQuery,
     ProcessingTimeHealthRead,
 )
-from app.schemas import Page
+from app.schemas import IdPath, Page
 
 router = APIRouter()
 
@@ -107,7 +107,7 @@ async def list_appointments(
     summary="Get an appointment with its phases",
     responses=problem_responses(401, 404),
 )
-async def get_appointment(appointment_id: int, booking: BookingServiceDep):
+async def get_appointment(appointment_id: IdPath, booking: BookingServiceDep):
     return await booking.present(await booking.get(appointment_id))
 
 
@@ -119,7 +119,7 @@ async def get_appointment(appointment_id: int, booking: BookingServiceDep):
     responses=problem_responses(401, 404, 409, 422),
 )
 async def update_appointment(
-    appointment_id: int, body: AppointmentUpdate, booking: BookingServiceDep
+    appointment_id: IdPath, body: AppointmentUpdate, booking: BookingServiceDep
 ):
     """A new service is re-checked against the staff member's calendar and its phases are
     rebuilt."""
@@ -134,7 +134,7 @@ async def update_appointment(
     responses=problem_responses(401, 404, 409, 422),
 )
 async def cancel_appointment(
-    appointment_id: int,
+    appointment_id: IdPath,
     body: AppointmentCancel,
     booking: BookingServiceDep,
     idempotency: IdempotencyDep,
@@ -158,7 +158,7 @@ async def cancel_appointment(
     responses=problem_responses(401, 404, 409, 422),
 )
 async def reschedule_appointment(
-    appointment_id: int,
+    appointment_id: IdPath,
     body: AppointmentReschedule,
     booking: BookingServiceDep,
     idempotency: IdempotencyDep,

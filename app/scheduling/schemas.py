@@ -5,18 +5,29 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import EmailStr, Field, model_validator
 
-from app.schemas import Name, Pagination, ReadSchema, Schema
+from app.schemas import (
+    AwareDatetime,
+    Day,
+    Id,
+    Line,
+    Name,
+    Pagination,
+    ReadSchema,
+    Schema,
+    StartDatetime,
+    Text,
+)
 
 START_DESCRIPTION = "ISO 8601. Without an offset it is read in the branch's (or company's) zone."
 
 
 class AvailabilityCheck(Schema):
-    branch_id: int
-    service_id: int
-    staff_id: int | None = Field(None, description="Ask for one staff member; else any qualified.")
-    start: datetime = Field(description=START_DESCRIPTION, examples=["2026-12-01T14:00:00"])
+    branch_id: Id
+    service_id: Id
+    staff_id: Id | None = Field(None, description="Ask for one staff member; else any qualified.")
+    start: StartDatetime = Field(description=START_DESCRIPTION, examples=["2026-12-01T14:00:00"])
     max_alternatives: int = Field(2, ge=0, le=10)
 
     model_config = {
@@ -54,11 +65,11 @@ class AvailabilityCheckResult(ReadSchema):
 
 
 class AvailabilityQuery(Schema):
-    branch_id: int
-    service_id: int
-    staff_id: int | None = None
-    date_from: date
-    date_to: date | None = Field(None, description="Inclusive; defaults to date_from; 31 days max.")
+    branch_id: Id
+    service_id: Id
+    staff_id: Id | None = None
+    date_from: Day
+    date_to: Day | None = Field(None, description="Inclusive; defaults to date_from; 31 days max.")
 
     @model_validator(mode="after")
     def _check_range(self) -> AvailabilityQuery:
@@ -82,20 +93,20 @@ class AvailabilityList(ReadSchema):
 
 class InlineCustomer(Schema):
     name: Name = Field(examples=["Erika Musterfrau"])
-    phone: str = Field(max_length=32, examples=["0151 23456789"])
-    email: str | None = Field(None, max_length=254)
+    phone: Line = Field(min_length=3, max_length=32, examples=["0151 23456789"])
+    email: EmailStr | None = Field(None, max_length=254)
 
 
 class AppointmentCreate(Schema):
-    branch_id: int
-    service_id: int
-    staff_id: int | None = Field(None, description="Left out: the first free qualified member.")
-    start: datetime = Field(description=START_DESCRIPTION, examples=["2026-12-01T14:00:00"])
-    customer_id: int | None = None
+    branch_id: Id
+    service_id: Id
+    staff_id: Id | None = Field(None, description="Left out: the first free qualified member.")
+    start: StartDatetime = Field(description=START_DESCRIPTION, examples=["2026-12-01T14:00:00"])
+    customer_id: Id | None = None
     customer: InlineCustomer | None = Field(
         None, description="New or returning customer by phone, when no customer_id is given."
     )
-    notes: str | None = Field(None, max_length=2000)
+    notes: Text | None = Field(None, max_length=2000)
 
     @model_validator(mode="after")
     def _one_customer(self) -> AppointmentCreate:
@@ -105,8 +116,8 @@ class AppointmentCreate(Schema):
 
 
 class AppointmentUpdate(Schema):
-    service_id: int | None = Field(None, description="Changing it rebuilds the phases.")
-    notes: str | None = Field(None, max_length=2000)
+    service_id: Id | None = Field(None, description="Changing it rebuilds the phases.")
+    notes: Text | None = Field(None, max_length=2000)
     status: Literal["confirmed", "completed", "no_show"] | None = None
 
 
@@ -117,14 +128,14 @@ FORCE_DESCRIPTION = (
 
 
 class AppointmentReschedule(Schema):
-    start: datetime = Field(description=START_DESCRIPTION)
-    staff_id: int | None = Field(None, description="Move to another staff member too.")
-    reason: str | None = Field(None, max_length=2000)
+    start: StartDatetime = Field(description=START_DESCRIPTION)
+    staff_id: Id | None = Field(None, description="Move to another staff member too.")
+    reason: Text | None = Field(None, max_length=2000)
     force: bool = Field(False, description=FORCE_DESCRIPTION)
 
 
 class AppointmentCancel(Schema):
-    reason: str | None = Field(None, max_length=2000)
+    reason: Text | None = Field(None, max_length=2000)
     force: bool = Field(False, description=FORCE_DESCRIPTION)
 
 
@@ -157,11 +168,11 @@ class AppointmentRead(ReadSchema):
 
 
 class AppointmentFilters(Pagination):
-    date_from: datetime | None = Field(None, description="Appointments starting at or after.")
-    date_to: datetime | None = Field(None, description="Appointments starting before.")
-    staff_id: int | None = None
-    customer_id: int | None = None
-    branch_id: int | None = None
+    date_from: AwareDatetime | None = Field(None, description="Appointments starting at or after.")
+    date_to: AwareDatetime | None = Field(None, description="Appointments starting before.")
+    staff_id: Id | None = None
+    customer_id: Id | None = None
+    branch_id: Id | None = None
     status: Literal["pending", "confirmed", "cancelled", "completed", "no_show"] | None = None
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from slugify import slugify as _slugify
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,19 +13,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Tenant, display_prefix, generate_api_key, hash_api_key
 from app.cache import Cache
 from app.db import utcnow
-from app.errors import NotFoundError
+from app.errors import NotFoundError, PermissionDeniedError
+from app.invalidation import GenerationCache
 from app.repository import TenantScoped
 from app.schemas import Page
+from app.tenancy.company_settings import OPERATOR_KEYS, CompanySettings, merge_settings
 from app.tenancy.errors import DuplicateError
 from app.tenancy.models import ApiKey, Company
 
-# Resolved keys are cached so the hot path needs no database read; revocation deletes the
-# entry, and company changes are picked up within this many seconds.
-KEY_CACHE_TTL_SECONDS = 60
+# Resolved keys are cached so the hot path needs no database read. Revoking a key and any
+# change to a company (deactivation, rate limit) bump the generation in the same
+# transaction, so no copy outlives the change.
+KEY_CACHE_TTL_SECONDS = 300
 
 
-def _key_cache_key(key_hash: str) -> str:
-    return f"apikey:{key_hash}"
+def auth_cache(cache: Cache) -> GenerationCache:
+    return GenerationCache(cache, "auth", None, KEY_CACHE_TTL_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -35,25 +37,29 @@ class IssuedKey:
     raw_key: str
 
 
+# German umlauts are spelt out the German way, not stripped ("Schön" -> "schoen").
+GERMAN_LETTERS = [["ä", "ae"], ["ö", "oe"], ["ü", "ue"], ["Ä", "Ae"], ["Ö", "Oe"], ["Ü", "Ue"]]
+
+
 def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:90] or "company"
+    """URL-safe id of a name, transliterated: "Salon Schön" -> "salon-schoen"."""
+    slug = _slugify(name, max_length=90, word_boundary=True, replacements=GERMAN_LETTERS)
+    return slug or "company"
 
 
 class CompanyService:
-    """Admin operations over all companies."""
+    """Admin operations over all companies, and a company's changes to itself."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cache: Cache) -> None:
         self.session = session
+        self.cache = cache
 
     async def create(self, data: dict[str, Any]) -> Company:
         data = dict(data)
         data.setdefault("slug", slugify(data["name"]))
         company = Company(**data)
         self.session.add(company)
-        try:
-            await self.session.flush()
-        except IntegrityError as exc:
-            raise DuplicateError(f"A company with slug {data['slug']!r} already exists.") from exc
+        await self._flush_unique(company)
         return company
 
     async def get(self, company_id: int) -> Company:
@@ -68,14 +74,55 @@ class CompanyService:
             stmt = stmt.where(Company.is_active == is_active)
         return await TenantScoped(self.session, 0).paginate(stmt, limit, offset)
 
-    async def update(self, company: Company, changes: dict[str, Any]) -> Company:
+    async def update(
+        self, company: Company, changes: dict[str, Any], *, operator: bool = False
+    ) -> Company:
+        """Apply a partial update. `settings` is merged into the stored settings (a key set
+        to null returns to its default); operator-only keys need `operator`."""
+        changes = dict(changes)
+        if "settings" in changes:
+            patch = changes.pop("settings")
+            refused = sorted(OPERATOR_KEYS & patch.keys())
+            if refused and not operator:
+                raise PermissionDeniedError(
+                    f"settings.{refused[0]} is set by the operator of this service; ask them "
+                    "to change it.",
+                    field=f"settings.{refused[0]}",
+                )
+            merged = merge_settings(company.settings, patch)
+            company.settings = CompanySettings.model_validate(merged).stored()
         for field, value in changes.items():
             setattr(company, field, value)
-        try:
-            await self.session.flush()
-        except IntegrityError as exc:
-            raise DuplicateError("A company with that slug already exists.") from exc
+        await self._flush_unique(company)
+        # Keys resolved before this change carry the old state (active, rate limit).
+        await auth_cache(self.cache).invalidate(self.session)
         return company
+
+    async def _flush_unique(self, company: Company) -> None:
+        try:
+            async with self.session.begin_nested():
+                await self.session.flush()
+        except IntegrityError as exc:
+            raise await self._duplicate(company) from exc
+
+    async def _duplicate(self, company: Company) -> DuplicateError:
+        """Which unique value was taken; another company's name is never revealed."""
+        if company.calcom_team_id is not None:
+            owner = await self.session.scalar(
+                select(Company.id).where(
+                    Company.calcom_team_id == company.calcom_team_id, Company.id != company.id
+                )
+            )
+            if owner is not None:
+                return DuplicateError(
+                    f"Cal.com team {company.calcom_team_id} is already linked to another "
+                    "company; a team can belong to one company only.",
+                    field="calcom_team_id",
+                )
+        return DuplicateError(
+            f"A company with slug {company.slug!r} already exists; choose another slug.",
+            field="slug",
+        )
 
 
 class ApiKeyService:
@@ -110,15 +157,15 @@ class ApiKeyService:
         if api_key.revoked_at is None:
             api_key.revoked_at = utcnow()
             await self.session.flush()
-        await self.cache.delete(_key_cache_key(api_key.key_hash))
+            await auth_cache(self.cache).invalidate(self.session)
         return api_key
 
     async def authenticate(self, raw_key: str) -> Tenant | None:
         """The tenant a key belongs to, or None for an unknown, revoked or inactive one."""
         key_hash = hash_api_key(raw_key)
-        cached = await self.cache.get(_key_cache_key(key_hash))
-        if cached is not None:
-            return Tenant(**json.loads(cached))
+        found = await auth_cache(self.cache).lookup(key_hash)
+        if found.value is not None:
+            return Tenant(**found.value)
         row = (
             await self.session.execute(
                 select(ApiKey, Company)
@@ -126,29 +173,18 @@ class ApiKeyService:
                 .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
             )
         ).first()
-        if row is None:
+        if row is None or (row[1] is not None and not row[1].is_active):
             return None
         api_key, company = row
-        if company is not None and not company.is_active:
-            return None
         tenant = Tenant(
             company_id=api_key.company_id,
             key_id=api_key.id,
             is_admin=api_key.company_id is None,
-            rate_limit_per_minute=(company.settings or {}).get("rate_limit_per_minute")
+            rate_limit_per_minute=CompanySettings.from_stored(
+                company.settings
+            ).rate_limit_per_minute
             if company is not None
             else None,
         )
-        await self.cache.set(
-            _key_cache_key(key_hash),
-            json.dumps(
-                {
-                    "company_id": tenant.company_id,
-                    "key_id": tenant.key_id,
-                    "is_admin": tenant.is_admin,
-                    "rate_limit_per_minute": tenant.rate_limit_per_minute,
-                }
-            ),
-            KEY_CACHE_TTL_SECONDS,
-        )
+        await found.store(asdict(tenant))
         return tenant

@@ -8,17 +8,17 @@ from fastapi import Depends
 from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep
 from app.tenancy.branches import BranchService
 from app.tenancy.companies import ApiKeyService, CompanyService
+from app.tenancy.company_settings import CompanySettings
 from app.tenancy.customers import CustomerService
 from app.tenancy.models import Company
 from app.tenancy.phone_numbers import PhoneNumberService
-from app.tenancy.phones import region_of_company
 from app.tenancy.schedules import ScheduleService
 from app.tenancy.services import CatalogService
 from app.tenancy.staff import StaffService
 
 
-async def _company_service(session: SessionDep) -> CompanyService:
-    return CompanyService(session)
+async def _company_service(session: SessionDep, cache: CacheDep) -> CompanyService:
+    return CompanyService(session, cache)
 
 
 async def _api_key_service(session: SessionDep, cache: CacheDep) -> ApiKeyService:
@@ -52,11 +52,11 @@ async def _phone_number_service(
 
 
 async def _current_company(session: SessionDep, company_id: CompanyIdDep) -> Company:
-    return await CompanyService(session).get(company_id)
+    return await session.get(Company, company_id)  # the key's company exists
 
 
 async def _phone_region(company: "CurrentCompanyDep", settings: SettingsDep) -> str:
-    return region_of_company(company.settings, settings.default_phone_region)
+    return CompanySettings.from_stored(company.settings).region(settings.default_phone_region)
 
 
 CompanyServiceDep = Annotated[CompanyService, Depends(_company_service)]

@@ -29,12 +29,14 @@ from app.db import Base, IdMixin, TenantMixin, TimestampMixin, UTCDateTime
 
 class Company(IdMixin, TimestampMixin, Base):
     __tablename__ = "companies"
+    # A Cal.com team belongs to one company: its webhooks must route to exactly one tenant.
+    __table_args__ = (UniqueConstraint("calcom_team_id"),)
 
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     language: Mapped[str] = mapped_column(String(8), default="de")
-    calcom_team_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    calcom_team_id: Mapped[int | None] = mapped_column(Integer)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -113,7 +115,11 @@ class TimeOff(IdMixin, TimestampMixin, TenantMixin, Base):
 
 class Service(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "services"
-    __table_args__ = (CheckConstraint("duration_minutes > 0", name="positive_duration"),)
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0", name="positive_duration"),
+        # A Cal.com event type is booked through one service of one company.
+        UniqueConstraint("calcom_event_type_id"),
+    )
 
     branch_id: Mapped[int | None] = mapped_column(
         ForeignKey("branches.id", ondelete="CASCADE"), index=True
@@ -121,7 +127,7 @@ class Service(IdMixin, TimestampMixin, TenantMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     duration_minutes: Mapped[int] = mapped_column(Integer)
     price: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
-    calcom_event_type_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    calcom_event_type_id: Mapped[int | None] = mapped_column(Integer)
     has_processing_time: Mapped[bool] = mapped_column(Boolean, default=False)
     initial_duration: Mapped[int | None] = mapped_column(Integer)
     processing_duration: Mapped[int | None] = mapped_column(Integer)

@@ -14,7 +14,3 @@ def normalise_phone(raw: str, default_region: str, *, field: str = "phone") -> s
     if not phonenumbers.is_valid_number(parsed):
         raise ValidationFailedError(field, f"{raw!r} is not a valid phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def region_of_company(company_settings: dict | None, default_region: str) -> str:
-    return (company_settings or {}).get("phone_region") or default_region

@@ -6,15 +6,32 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, PlainSerializer, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+)
 
-from app.schemas import AwareDatetime, Name, Pagination, ReadSchema, Schema, TimeZoneName
+from app.schemas import (
+    AwareDatetime,
+    ExternalId,
+    Id,
+    Line,
+    Name,
+    Pagination,
+    ReadSchema,
+    Schema,
+    Text,
+    TimeZoneName,
+)
+from app.tenancy.company_settings import CompanySettings
 
 Language = Literal["de", "en"]
-Email = Annotated[
-    str,
-    Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["anna@example.com"]),
-]
+Email = Annotated[EmailStr, Field(max_length=254, examples=["anna@example.com"])]
+Phone = Annotated[Line, Field(min_length=3, max_length=32)]
 
 
 def _not_null(value: object) -> object:
@@ -50,26 +67,36 @@ class CompanyCreate(Schema):
     )
     timezone: TimeZoneName = "Europe/Berlin"
     language: Language = "de"
-    calcom_team_id: int | None = Field(None, ge=1)
-    settings: dict[str, Any] = Field(
-        default_factory=dict,
-        description=(
-            "Company settings, e.g. `rate_limit_per_minute`, `slot_interval_minutes`, "
-            "`min_notice_minutes`, `phone_region`."
-        ),
+    calcom_team_id: ExternalId | None = Field(
+        None,
+        description="The Cal.com team whose bookings belong to this company (one company "
+        "per team).",
     )
+    settings: CompanySettings = Field(default_factory=CompanySettings)
 
 
 class CompanyUpdate(Schema):
     name: Name | None = None
     timezone: TimeZoneName | None = None
     language: Language | None = None
-    calcom_team_id: int | None = Field(None, ge=1)
-    settings: dict[str, Any] | None = None
+    calcom_team_id: ExternalId | None = Field(
+        None, description="Null unlinks the company from its Cal.com team."
+    )
+    settings: CompanySettings | None = Field(
+        None,
+        description="Merged into the stored settings: a key sent replaces its value, a key set "
+        "to null returns to the default. `rate_limit_per_minute` needs the admin key.",
+    )
+
+    _required = field_validator("name", "timezone", "language", "settings")(_not_null)
 
 
 class CompanyAdminUpdate(CompanyUpdate):
-    is_active: bool | None = None
+    is_active: bool | None = Field(
+        None, description="False deactivates the company: its keys are refused at once."
+    )
+
+    _active_required = field_validator("is_active")(_not_null)
 
 
 class CompanyRead(ReadSchema):
@@ -108,15 +135,15 @@ class ApiKeyIssued(ApiKeyRead):
 
 class BranchCreate(Schema):
     name: Name = Field(examples=["Mitte"])
-    phone: str | None = Field(None, max_length=32, examples=["+49 30 1234567"])
-    address: str | None = Field(None, max_length=500)
+    phone: Line | None = Field(None, max_length=32, examples=["+49 30 1234567"])
+    address: Line | None = Field(None, max_length=500)
     timezone: TimeZoneName | None = Field(None, description="Defaults to the company's time zone.")
 
 
 class BranchUpdate(Schema):
     name: Name | None = None
-    phone: str | None = Field(None, max_length=32)
-    address: str | None = Field(None, max_length=500)
+    phone: Line | None = Field(None, max_length=32)
+    address: Line | None = Field(None, max_length=500)
     timezone: TimeZoneName | None = None
     is_active: bool | None = None
 
@@ -147,26 +174,30 @@ PHASE_DESCRIPTION = (
 
 class ServiceCreate(Schema):
     name: Name = Field(examples=["Colour and cut"])
-    branch_id: int | None = Field(
+    branch_id: Id | None = Field(
         None, description="Offered only at this branch; null for every branch of the company."
     )
     duration_minutes: int = Field(gt=0, le=24 * 60, examples=[90])
     price: Decimal = Field(Decimal("0"), ge=0, max_digits=10, decimal_places=2, examples=["79.00"])
-    calcom_event_type_id: int | None = Field(
-        None, ge=1, description="Cal.com event type booked for this service."
+    calcom_event_type_id: ExternalId | None = Field(
+        None, description="Cal.com event type booked for this service (one service per type)."
     )
     has_processing_time: bool = Field(
         False,
         description="Split appointment: staff is free during the processing phase.",
     )
     initial_duration: int | None = Field(
-        None, ge=0, description=PHASE_DESCRIPTION.format(phase="initial"), examples=[30]
+        None, ge=0, le=24 * 60, description=PHASE_DESCRIPTION.format(phase="initial"), examples=[30]
     )
     processing_duration: int | None = Field(
-        None, ge=0, description=PHASE_DESCRIPTION.format(phase="processing"), examples=[40]
+        None,
+        ge=0,
+        le=24 * 60,
+        description=PHASE_DESCRIPTION.format(phase="processing"),
+        examples=[40],
     )
     final_duration: int | None = Field(
-        None, ge=0, description=PHASE_DESCRIPTION.format(phase="final"), examples=[20]
+        None, ge=0, le=24 * 60, description=PHASE_DESCRIPTION.format(phase="final"), examples=[20]
     )
     is_active: bool = True
 
@@ -175,14 +206,14 @@ class ServiceUpdate(Schema):
     """Only the fields sent are changed; the result is validated as a whole."""
 
     name: Name | None = None
-    branch_id: int | None = Field(None, description="Null makes the service company-wide.")
+    branch_id: Id | None = Field(None, description="Null makes the service company-wide.")
     duration_minutes: int | None = Field(None, gt=0, le=24 * 60)
     price: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
-    calcom_event_type_id: int | None = Field(None, ge=1)
+    calcom_event_type_id: ExternalId | None = None
     has_processing_time: bool | None = None
-    initial_duration: int | None = Field(None, ge=0)
-    processing_duration: int | None = Field(None, ge=0)
-    final_duration: int | None = Field(None, ge=0)
+    initial_duration: int | None = Field(None, ge=0, le=24 * 60)
+    processing_duration: int | None = Field(None, ge=0, le=24 * 60)
+    final_duration: int | None = Field(None, ge=0, le=24 * 60)
     is_active: bool | None = None
 
     _required = field_validator(
@@ -208,16 +239,16 @@ class ServiceRead(ReadSchema):
 
 
 class ServiceQuery(Pagination):
-    branch_id: int | None = Field(None, description="Only services tied to this branch.")
+    branch_id: Id | None = Field(None, description="Only services tied to this branch.")
     is_active: bool | None = None
 
 
 class StaffCreate(Schema):
     name: Name = Field(examples=["Anna Schmidt"])
-    branch_id: int = Field(description="The branch the staff member works at.")
+    branch_id: Id = Field(description="The branch the staff member works at.")
     email: Email | None = None
-    calcom_user_id: int | None = Field(None, ge=1)
-    service_ids: list[int] = Field(
+    calcom_user_id: ExternalId | None = None
+    service_ids: list[Id] = Field(
         default_factory=list,
         max_length=500,
         description="Services this staff member may perform.",
@@ -228,10 +259,10 @@ class StaffCreate(Schema):
 
 class StaffUpdate(Schema):
     name: Name | None = None
-    branch_id: int | None = None
+    branch_id: Id | None = None
     email: Email | None = None
-    calcom_user_id: int | None = Field(None, ge=1)
-    service_ids: list[int] | None = Field(
+    calcom_user_id: ExternalId | None = None
+    service_ids: list[Id] | None = Field(
         None, max_length=500, description="Replaces the whole set when sent."
     )
     is_active: bool | None = None
@@ -253,8 +284,8 @@ class StaffRead(ReadSchema):
 
 
 class StaffQuery(Pagination):
-    branch_id: int | None = None
-    service_id: int | None = Field(None, description="Only staff qualified for this service.")
+    branch_id: Id | None = None
+    service_id: Id | None = Field(None, description="Only staff qualified for this service.")
     is_active: bool | None = None
 
 
@@ -291,7 +322,7 @@ class WorkingHoursWeek(Schema):
 class TimeOffCreate(Schema):
     starts_at: AwareDatetime = Field(examples=["2026-08-03T09:00:00+02:00"])
     ends_at: AwareDatetime = Field(examples=["2026-08-14T18:00:00+02:00"])
-    reason: str | None = Field(None, max_length=500, examples=["Holiday"])
+    reason: Line | None = Field(None, max_length=500, examples=["Holiday"])
 
 
 class TimeOffRead(ReadSchema):
@@ -312,23 +343,21 @@ class TimeOffQuery(Pagination):
 
 class CustomerCreate(Schema):
     name: Name = Field(examples=["Max Mustermann"])
-    phone: str = Field(
-        min_length=3,
-        max_length=32,
+    phone: Phone = Field(
         description="Stored in E.164; national numbers are read in the company's region.",
         examples=["0151 12345678"],
     )
     email: Email | None = None
     language: Language | None = Field(None, description="Null: the company's language.")
-    notes: str | None = Field(None, max_length=5000)
+    notes: Text | None = Field(None, max_length=5000)
 
 
 class CustomerUpdate(Schema):
     name: Name | None = None
-    phone: str | None = Field(None, min_length=3, max_length=32)
+    phone: Phone | None = None
     email: Email | None = None
     language: Language | None = None
-    notes: str | None = Field(None, max_length=5000)
+    notes: Text | None = Field(None, max_length=5000)
 
     _required = field_validator("name", "phone")(_not_null)
 
@@ -348,25 +377,23 @@ class CustomerRead(ReadSchema):
 
 
 class CustomerQuery(Pagination):
-    phone: str | None = Field(None, max_length=32, description="Exact number, any format.")
-    q: str | None = Field(None, max_length=200, description="Part of the name, any case.")
+    phone: Line | None = Field(None, max_length=32, description="Exact number, any format.")
+    q: Line | None = Field(None, max_length=200, description="Part of the name, any case.")
 
 
 class PhoneNumberCreate(Schema):
-    number: str = Field(
-        min_length=3,
-        max_length=32,
+    number: Phone = Field(
         description="The dialled number; stored in E.164 and unique across all companies.",
         examples=["+49 30 9876543"],
     )
-    branch_id: int | None = Field(None, description="The branch callers of this number reach.")
-    retell_agent_id: str | None = Field(None, max_length=128, examples=["agent_5f2c"])
+    branch_id: Id | None = Field(None, description="The branch callers of this number reach.")
+    retell_agent_id: Line | None = Field(None, max_length=128, examples=["agent_5f2c"])
 
 
 class PhoneNumberUpdate(Schema):
-    number: str | None = Field(None, min_length=3, max_length=32)
-    branch_id: int | None = None
-    retell_agent_id: str | None = Field(None, max_length=128)
+    number: Phone | None = None
+    branch_id: Id | None = None
+    retell_agent_id: Line | None = Field(None, max_length=128)
 
     _required = field_validator("number")(_not_null)
 
@@ -382,4 +409,4 @@ class PhoneNumberRead(ReadSchema):
 
 
 class PhoneNumberQuery(Pagination):
-    branch_id: int | None = None
+    branch_id: Id | None = None

@@ -13,7 +13,7 @@ class TestCreateCompany:
         )
         assert created.status_code == 201, created.text
         company = created.json()
-        assert company["slug"] == "salon-sch-nschnitt"
+        assert company["slug"] == "salon-schoenschnitt"
         issued = await admin_client.post(
             f"/api/v1/companies/{company['id']}/api-keys", json={"name": "front desk"}
         )

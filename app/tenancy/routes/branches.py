@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.errors import problem_responses
-from app.schemas import Page
+from app.schemas import IdPath, Page
 from app.tenancy.dependencies import BranchServiceDep, PhoneRegionDep
 from app.tenancy.schemas import BranchCreate, BranchQuery, BranchRead, BranchUpdate
 
@@ -42,7 +42,7 @@ async def list_branches(service: BranchServiceDep, query: ListQuery):
     summary="Get a branch",
     responses=problem_responses(401, 404),
 )
-async def get_branch(branch_id: int, service: BranchServiceDep):
+async def get_branch(branch_id: IdPath, service: BranchServiceDep):
     return await service.get(branch_id)
 
 
@@ -53,7 +53,7 @@ async def get_branch(branch_id: int, service: BranchServiceDep):
     responses=problem_responses(401, 404, 422),
 )
 async def update_branch(
-    branch_id: int, body: BranchUpdate, service: BranchServiceDep, region: PhoneRegionDep
+    branch_id: IdPath, body: BranchUpdate, service: BranchServiceDep, region: PhoneRegionDep
 ):
     return await service.update(branch_id, body.model_dump(exclude_unset=True), region)
 
@@ -64,5 +64,5 @@ async def update_branch(
     summary="Deactivate a branch (its appointments stay on record)",
     responses=problem_responses(401, 404),
 )
-async def deactivate_branch(branch_id: int, service: BranchServiceDep) -> None:
+async def deactivate_branch(branch_id: IdPath, service: BranchServiceDep) -> None:
     await service.deactivate(branch_id)

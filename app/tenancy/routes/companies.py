@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from app.deps import AdminDep, CompanyIdDep
 from app.errors import problem_responses
-from app.schemas import Page, Pagination
+from app.schemas import IdPath, Page, Pagination
 from app.tenancy.companies import IssuedKey
 from app.tenancy.dependencies import ApiKeyServiceDep, CompanyServiceDep, CurrentCompanyDep
 from app.tenancy.schemas import (
@@ -61,7 +61,7 @@ async def list_companies(
     summary="Get a company",
     responses=problem_responses(401, 403, 404),
 )
-async def get_company(company_id: int, _: AdminDep, service: CompanyServiceDep):
+async def get_company(company_id: IdPath, _: AdminDep, service: CompanyServiceDep):
     return await service.get(company_id)
 
 
@@ -70,13 +70,15 @@ async def get_company(company_id: int, _: AdminDep, service: CompanyServiceDep):
     response_model=CompanyRead,
     tags=["admin"],
     summary="Update or deactivate a company",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def update_company(
-    company_id: int, body: CompanyAdminUpdate, _: AdminDep, service: CompanyServiceDep
+    company_id: IdPath, body: CompanyAdminUpdate, _: AdminDep, service: CompanyServiceDep
 ):
+    """Deactivating a company (`is_active: false`) refuses its keys from the next request on.
+    The operator may set `settings.rate_limit_per_minute`."""
     company = await service.get(company_id)
-    return await service.update(company, body.model_dump(exclude_unset=True))
+    return await service.update(company, body.model_dump(exclude_unset=True), operator=True)
 
 
 @router.post(
@@ -88,7 +90,7 @@ async def update_company(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def create_company_api_key(
-    company_id: int,
+    company_id: IdPath,
     body: ApiKeyCreate,
     _: AdminDep,
     companies: CompanyServiceDep,
@@ -106,7 +108,7 @@ async def create_company_api_key(
     responses=problem_responses(401, 403, 404),
 )
 async def list_company_api_keys(
-    company_id: int,
+    company_id: IdPath,
     _: AdminDep,
     companies: CompanyServiceDep,
     keys: ApiKeyServiceDep,
@@ -123,7 +125,9 @@ async def list_company_api_keys(
     summary="Revoke a company's API key",
     responses=problem_responses(401, 403, 404),
 )
-async def revoke_company_api_key(company_id: int, key_id: int, _: AdminDep, keys: ApiKeyServiceDep):
+async def revoke_company_api_key(
+    company_id: IdPath, key_id: IdPath, _: AdminDep, keys: ApiKeyServiceDep
+):
     return await keys.revoke(company_id, key_id)
 
 
@@ -143,7 +147,7 @@ async def get_own_company(company: CurrentCompanyDep):
     response_model=CompanyRead,
     tags=["company"],
     summary="Update the calling company",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 409, 422),
 )
 async def update_own_company(
     body: CompanyUpdate, company: CurrentCompanyDep, service: CompanyServiceDep
@@ -181,5 +185,5 @@ async def list_api_keys(company_id: CompanyIdDep, keys: ApiKeyServiceDep, page: 
     summary="Revoke one of the calling company's keys",
     responses=problem_responses(401, 403, 404),
 )
-async def revoke_api_key(key_id: int, company_id: CompanyIdDep, keys: ApiKeyServiceDep):
+async def revoke_api_key(key_id: IdPath, company_id: CompanyIdDep, keys: ApiKeyServiceDep):
     return await keys.revoke(company_id, key_id)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.errors import problem_responses
-from app.schemas import Page
+from app.schemas import IdPath, Page
 from app.tenancy.dependencies import CustomerServiceDep, PhoneRegionDep
 from app.tenancy.schemas import CustomerCreate, CustomerQuery, CustomerRead, CustomerUpdate
 
@@ -42,7 +42,7 @@ async def list_customers(service: CustomerServiceDep, region: PhoneRegionDep, qu
     summary="Get a customer",
     responses=problem_responses(401, 403, 404),
 )
-async def get_customer(customer_id: int, service: CustomerServiceDep):
+async def get_customer(customer_id: IdPath, service: CustomerServiceDep):
     return await service.get(customer_id)
 
 
@@ -53,7 +53,7 @@ async def get_customer(customer_id: int, service: CustomerServiceDep):
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def update_customer(
-    customer_id: int, body: CustomerUpdate, service: CustomerServiceDep, region: PhoneRegionDep
+    customer_id: IdPath, body: CustomerUpdate, service: CustomerServiceDep, region: PhoneRegionDep
 ):
     return await service.update(customer_id, body.model_dump(exclude_unset=True), region)
 
@@ -64,5 +64,5 @@ async def update_customer(
     summary="Delete a customer who has no appointments",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def delete_customer(customer_id: int, service: CustomerServiceDep) -> None:
+async def delete_customer(customer_id: IdPath, service: CustomerServiceDep) -> None:
     await service.delete(customer_id)

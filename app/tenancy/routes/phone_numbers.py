@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.errors import problem_responses
-from app.schemas import Page
+from app.schemas import IdPath, Page
 from app.tenancy.dependencies import PhoneNumberServiceDep, PhoneRegionDep
 from app.tenancy.schemas import (
     PhoneNumberCreate,
@@ -47,7 +47,7 @@ async def list_phone_numbers(service: PhoneNumberServiceDep, query: ListQuery):
     summary="Get a phone number",
     responses=problem_responses(401, 403, 404),
 )
-async def get_phone_number(phone_number_id: int, service: PhoneNumberServiceDep):
+async def get_phone_number(phone_number_id: IdPath, service: PhoneNumberServiceDep):
     return await service.get(phone_number_id)
 
 
@@ -58,7 +58,7 @@ async def get_phone_number(phone_number_id: int, service: PhoneNumberServiceDep)
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def update_phone_number(
-    phone_number_id: int,
+    phone_number_id: IdPath,
     body: PhoneNumberUpdate,
     service: PhoneNumberServiceDep,
     region: PhoneRegionDep,
@@ -72,5 +72,5 @@ async def update_phone_number(
     summary="Delete a phone number",
     responses=problem_responses(401, 403, 404),
 )
-async def delete_phone_number(phone_number_id: int, service: PhoneNumberServiceDep) -> None:
+async def delete_phone_number(phone_number_id: IdPath, service: PhoneNumberServiceDep) -> None:
     await service.delete(phone_number_id)

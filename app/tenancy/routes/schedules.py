@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.errors import problem_responses
-from app.schemas import Page
+from app.schemas import IdPath, Page
 from app.tenancy.dependencies import ScheduleServiceDep
 from app.tenancy.schemas import TimeOffCreate, TimeOffQuery, TimeOffRead, WorkingHoursWeek
 
@@ -19,7 +19,7 @@ ListQuery = Annotated[TimeOffQuery, Query()]
     summary="Get a staff member's weekly working hours",
     responses=problem_responses(401, 403, 404),
 )
-async def get_working_hours(staff_id: int, schedules: ScheduleServiceDep):
+async def get_working_hours(staff_id: IdPath, schedules: ScheduleServiceDep):
     return {"working_hours": await schedules.working_hours(staff_id)}
 
 
@@ -30,7 +30,7 @@ async def get_working_hours(staff_id: int, schedules: ScheduleServiceDep):
     responses=problem_responses(401, 403, 404, 422),
 )
 async def replace_working_hours(
-    staff_id: int, body: WorkingHoursWeek, schedules: ScheduleServiceDep
+    staff_id: IdPath, body: WorkingHoursWeek, schedules: ScheduleServiceDep
 ):
     """The week sent replaces the stored one; a weekday left out is a day off."""
     ranges = [item.model_dump() for item in body.working_hours]
@@ -44,7 +44,7 @@ async def replace_working_hours(
     summary="Add time off for a staff member",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def create_time_off(staff_id: int, body: TimeOffCreate, schedules: ScheduleServiceDep):
+async def create_time_off(staff_id: IdPath, body: TimeOffCreate, schedules: ScheduleServiceDep):
     return await schedules.add_time_off(staff_id, body.model_dump())
 
 
@@ -54,7 +54,7 @@ async def create_time_off(staff_id: int, body: TimeOffCreate, schedules: Schedul
     summary="List a staff member's time off",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def list_time_off(staff_id: int, schedules: ScheduleServiceDep, query: ListQuery):
+async def list_time_off(staff_id: IdPath, schedules: ScheduleServiceDep, query: ListQuery):
     """Time off overlapping the window [`from`, `to`), earliest first."""
     return await schedules.list_time_off(
         staff_id, query.limit, query.offset, starts_from=query.starts_from, until=query.until
@@ -67,5 +67,7 @@ async def list_time_off(staff_id: int, schedules: ScheduleServiceDep, query: Lis
     summary="Delete time off",
     responses=problem_responses(401, 403, 404),
 )
-async def delete_time_off(staff_id: int, time_off_id: int, schedules: ScheduleServiceDep) -> None:
+async def delete_time_off(
+    staff_id: IdPath, time_off_id: IdPath, schedules: ScheduleServiceDep
+) -> None:
     await schedules.delete_time_off(staff_id, time_off_id)

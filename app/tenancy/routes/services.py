@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.errors import problem_responses
-from app.schemas import Page
+from app.schemas import IdPath, Page
 from app.tenancy.dependencies import CatalogServiceDep
 from app.tenancy.schemas import ServiceCreate, ServiceQuery, ServiceRead, ServiceUpdate
 
@@ -42,7 +42,7 @@ async def list_services(catalog: CatalogServiceDep, query: ListQuery):
     summary="Get a service",
     responses=problem_responses(401, 403, 404),
 )
-async def get_service(service_id: int, catalog: CatalogServiceDep):
+async def get_service(service_id: IdPath, catalog: CatalogServiceDep):
     return await catalog.get(service_id)
 
 
@@ -52,7 +52,7 @@ async def get_service(service_id: int, catalog: CatalogServiceDep):
     summary="Update a service",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def update_service(service_id: int, body: ServiceUpdate, catalog: CatalogServiceDep):
+async def update_service(service_id: IdPath, body: ServiceUpdate, catalog: CatalogServiceDep):
     """Only the fields sent change; the processing-time rule is checked on the result."""
     return await catalog.update(service_id, body.model_dump(exclude_unset=True))
 
@@ -63,5 +63,5 @@ async def update_service(service_id: int, body: ServiceUpdate, catalog: CatalogS
     summary="Deactivate a service (its appointments stay on record)",
     responses=problem_responses(401, 403, 404),
 )
-async def deactivate_service(service_id: int, catalog: CatalogServiceDep) -> None:
+async def deactivate_service(service_id: IdPath, catalog: CatalogServiceDep) -> None:
     await catalog.deactivate(service_id)

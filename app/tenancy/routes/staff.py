@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.errors import problem_responses
-from app.schemas import Page
+from app.schemas import IdPath, Page
 from app.tenancy.dependencies import StaffServiceDep
 from app.tenancy.schemas import StaffCreate, StaffQuery, StaffRead, StaffUpdate
 
@@ -41,7 +41,7 @@ async def list_staff(service: StaffServiceDep, query: ListQuery):
     summary="Get a staff member",
     responses=problem_responses(401, 403, 404),
 )
-async def get_staff(staff_id: int, service: StaffServiceDep):
+async def get_staff(staff_id: IdPath, service: StaffServiceDep):
     return await service.get(staff_id)
 
 
@@ -51,7 +51,7 @@ async def get_staff(staff_id: int, service: StaffServiceDep):
     summary="Update a staff member",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def update_staff(staff_id: int, body: StaffUpdate, service: StaffServiceDep):
+async def update_staff(staff_id: IdPath, body: StaffUpdate, service: StaffServiceDep):
     return await service.update(staff_id, body.model_dump(exclude_unset=True))
 
 
@@ -61,5 +61,5 @@ async def update_staff(staff_id: int, body: StaffUpdate, service: StaffServiceDe
     summary="Deactivate a staff member (their appointments stay on record)",
     responses=problem_responses(401, 403, 404),
 )
-async def deactivate_staff(staff_id: int, service: StaffServiceDep) -> None:
+async def deactivate_staff(staff_id: IdPath, service: StaffServiceDep) -> None:
     await service.deactivate(staff_id)

@@ -1,0 +1,132 @@
+"""Generations: the database's record of when cached copies went out of date.
+
+A cached copy (a resolved API key, a day's availability, an effective policy) is stored under
+a generation number. A change bumps the generation **in the database, in the change's own
+transaction**, and copies the new number to the cache after commit. The database row is the
+record, the cache holds a copy: if the copy cannot be written (Redis paused or down), the
+change still commits, and the cache serves no copy until the generations have been copied
+again (see `app.cache.RedisCache`).
+
+A reader looks up the generation and the entry in one round trip and, on a miss, stores what
+it computed under the generation it read *before* computing: an answer computed from data
+older than a bump is stored where nobody reads any more.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, String, func, select
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.cache import Cache, versioned_key
+from app.db import Base, UTCDateTime, after_commit, utcnow
+
+
+class CacheGeneration(Base):
+    __tablename__ = "cache_generations"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+async def bump_generation(session: AsyncSession, name: str) -> int:
+    """Add one to the generation `name` in the session's transaction; returns the new value.
+
+    One statement on both databases (an upsert that hands back the new value), so a write
+    pays one round trip for its invalidation.
+    """
+    now = utcnow()
+    if session.get_bind().dialect.name in ("mysql", "mariadb"):
+        stmt = (
+            mysql.insert(CacheGeneration)
+            .values(name=name, generation=1, updated_at=now)
+            .on_duplicate_key_update(
+                # LAST_INSERT_ID(expr) makes the new value the statement's insert id.
+                generation=func.last_insert_id(CacheGeneration.generation + 1),
+                updated_at=now,
+            )
+        )
+        result = await session.execute(stmt)
+        return int(result.lastrowid or 1)  # type: ignore[attr-defined]
+    stmt = (
+        sqlite.insert(CacheGeneration)
+        .values(name=name, generation=1, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=[CacheGeneration.name],
+            set_={"generation": CacheGeneration.generation + 1, "updated_at": now},
+        )
+        .returning(CacheGeneration.generation)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+def generation_source(sessionmaker: async_sessionmaker[AsyncSession]):
+    """What the cache's watcher copies from: generations changed since a moment (all: None)."""
+
+    async def changed_since(since: datetime | None) -> Sequence[tuple[str, int]]:
+        stmt = select(CacheGeneration.name, CacheGeneration.generation)
+        if since is not None:
+            stmt = stmt.where(CacheGeneration.updated_at >= since)
+        async with sessionmaker() as session:
+            rows = (await session.execute(stmt)).all()
+            await session.rollback()
+        return [(name, generation) for name, generation in rows]
+
+    return changed_since
+
+
+@dataclass
+class Lookup:
+    """One cached entry looked up: its value (None on a miss) and how to store a new one."""
+
+    cache: GenerationCache
+    key: str
+    generation: int | None  # None: copies are not trusted now; nothing is stored
+    value: Any | None
+
+    async def store(self, value: Any) -> None:
+        if self.generation is None:
+            return
+        await self.cache.cache.write_versioned(
+            versioned_key(self.cache.base, self.generation, self.key),
+            json.dumps(value),
+            self.cache.ttl_seconds,
+        )
+
+
+class GenerationCache:
+    """JSON copies of one namespace (per company, or global when `scope` is None), all made
+    stale at once by bumping one generation."""
+
+    def __init__(self, cache: Cache, namespace: str, scope: int | None, ttl_seconds: float):
+        self.cache = cache
+        self.ttl_seconds = ttl_seconds
+        self.base = namespace if scope is None else f"{namespace}:{scope}"
+
+    @property
+    def generation_key(self) -> str:
+        return f"gen:{self.base}"
+
+    async def lookup(self, key: str) -> Lookup:
+        found = await self.cache.read_versioned(self.generation_key, self.base, key)
+        if found is None:
+            return Lookup(self, key, None, None)
+        generation, raw = found
+        return Lookup(self, key, generation, json.loads(raw) if raw is not None else None)
+
+    async def invalidate(self, session: AsyncSession) -> None:
+        """Make every copy stale when the session's transaction commits (and not before)."""
+        generation = await bump_generation(session, self.generation_key)
+
+        async def copy_generation() -> None:
+            await self.cache.raise_generation(self.generation_key, generation)
+
+        after_commit(session, copy_generation)
