@@ -107,11 +107,13 @@ class TestFarFromUtc:
         assert f.unavailability(staff(hours=hours), at(TOKYO, 2026, 12, 1, 8, 0)) is None
 
     def test_tokyo_alternatives_belong_to_the_local_day(self):
+        # 08:15 is on the UTC day before, 10:00 on the same UTC day: both are the local day.
         hours = every_day((time(8), time(18)))
+        busy = Interval(at(TOKYO, 2026, 12, 1, 8, 45), at(TOKYO, 2026, 12, 1, 10, 0))
         f = finder(tz=TOKYO, now=at(TOKYO, 2026, 12, 1, 6, 0))
         requested = at(TOKYO, 2026, 12, 1, 8, 0)
-        alternatives = f.nearest(requested, [staff(hours=hours)], 2, 0)
-        assert starts(alternatives, TOKYO) == [("12-01 08:15", LATER), ("12-01 08:30", LATER)]
+        alternatives = f.nearest(requested, [staff(busy, hours=hours)], 2, 0)
+        assert starts(alternatives, TOKYO) == [("12-01 08:15", LATER), ("12-01 10:00", LATER)]
 
     def test_tokyo_next_morning_beats_the_same_evening(self):
         # 23:30 in Tokyo: 00:00 the next day is 30 min away, 21:30 the same day two hours.
