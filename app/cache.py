@@ -176,7 +176,8 @@ class RedisCache:
     while this process has watched Redis answer without a stall since it last copied the
     generations from the database (the record): a watcher PINGs Redis every 50 ms, and a
     missed or slow answer (Redis paused, killed, or this process starved) makes the copies
-    untrusted until the generations changed since then are copied again. So an invalidation
+    untrusted until all generations are copied again (all: a Redis restarted from a snapshot
+    may hold generations older than any recent change). So an invalidation
     whose after-commit copy failed is never hidden by a stale copy: every process that could
     read Redis during that stall saw it too, and repairs before trusting Redis again; a
     process that missed it (a network split) picks the change up within POLL_SECONDS.
@@ -198,7 +199,6 @@ class RedisCache:
         self._last_answer = 0.0
         self._ping_sent: float | None = None
         self._in_step = False
-        self._last_in_step: datetime | None = None
         self._first_sync = asyncio.Event()
         self._closing = False
         # Without a watcher: skip Redis until then after an error.
@@ -358,10 +358,10 @@ class RedisCache:
             await self._heartbeat()
             try:
                 if not self._in_step and self._reachable():
-                    await self._resync(self._last_in_step)
+                    await self._resync()
                 elif self._in_step and time.monotonic() - last_poll >= POLL_SECONDS:
                     last_poll = time.monotonic()
-                    await self._resync(None, lookback=POLL_LOOKBACK_SECONDS)
+                    await self._resync(lookback=POLL_LOOKBACK_SECONDS)
             except Exception as exc:  # the database or Redis failed: stay out of step
                 self._in_step = False
                 logger.warning("cache.resync_failed", extra={"error": repr(exc)[:300]})
@@ -383,31 +383,26 @@ class RedisCache:
         self._last_answer = answered
         self._on_success()
 
-    async def _resync(self, since: datetime | None, *, lookback: float | None = None) -> None:
-        """Copy the database's generations into Redis: all changed since `since` (minus a
-        margin for transactions still committing then), or within `lookback` seconds."""
+    async def _resync(self, *, lookback: float | None = None) -> None:
+        """Copy the database's generations into Redis: all of them, or (a poll) those
+        changed within `lookback` seconds."""
         assert self._source is not None
-        # The real clock, as the database rows are stamped (never a test's pinned clock).
-        started = datetime.now(UTC)
+        since = None
         if lookback is not None:
-            since = started - timedelta(seconds=lookback)
-        elif since is not None:
-            since -= timedelta(seconds=POLL_LOOKBACK_SECONDS)
+            # The real clock, as the rows are stamped (never a test's pinned app clock).
+            since = datetime.now(UTC) - timedelta(seconds=lookback)
         rows = list(await self._source(since))
         if rows:
             async with asyncio.timeout(OP_TIMEOUT_SECONDS * 5):
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for name, generation in rows:
-                        await self._raise_generation(
-                            keys=[name], args=[generation], client=pipe
-                        )
+                        await self._raise_generation(keys=[name], args=[generation], client=pipe)
                     await pipe.execute()
         if lookback is None:
             if not self._in_step:
                 logger.info("cache.copies_in_step", extra={"generations": len(rows)})
             self._in_step = self._reachable()
             if self._in_step:
-                self._last_in_step = started
                 self._first_sync.set()
 
     async def ping(self) -> bool:

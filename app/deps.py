@@ -54,7 +54,7 @@ async def _now(request: Request) -> Callable[[], datetime]:
     return request.app.state.now
 
 
-async def _tenant(
+async def authenticate(
     request: Request,
     settings: SettingsDep,
     cache: CacheDep,
@@ -80,7 +80,7 @@ async def _tenant(
     return tenant
 
 
-TenantDep = Annotated[Tenant, Depends(_tenant)]
+TenantDep = Annotated[Tenant, Depends(authenticate)]
 
 
 async def _company_id(tenant: TenantDep) -> int:

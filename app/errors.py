@@ -82,16 +82,42 @@ class UpstreamUnavailableError(DomainError):
     status, type, title = 503, "upstream-unavailable", "Service unavailable"
 
 
+class FieldErrorRead(BaseModel):
+    field: str = Field(
+        description="Where the value was sent and its path inside it: `body.start`, "
+        "`body.customer.phone`, `query.date_from`, `path.staff_id`.",
+        examples=["body.start"],
+    )
+    reason: str = Field(
+        description="What is wrong with it, for people.", examples=["must be in the future"]
+    )
+
+
 class Problem(BaseModel):
-    """RFC 9457 problem details; extension members (`errors`, `alternatives`, ...) vary by type."""
+    """RFC 9457 problem details. Every error the service sends has this shape; some types
+    add members (`errors` on validation, `alternatives` on a taken slot, the policy decision
+    on a refused cancel)."""
 
     model_config = {"extra": "allow"}
 
-    type: str = Field(description="URI identifying the problem type.")
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
+    type: str = Field(
+        description="URI identifying the problem type.",
+        examples=["https://booking.example/problems/validation-error"],
+    )
+    title: str = Field(
+        description="Short summary of the problem type.", examples=["Validation failed"]
+    )
+    status: int = Field(description="The HTTP status code.", examples=[422])
+    detail: str | None = Field(None, description="What went wrong in this request, for people.")
+    instance: str | None = Field(
+        None, description="The path of the request.", examples=["/api/v1/appointments"]
+    )
+    request_id: str | None = Field(
+        None, description="Quote it when reporting a problem; also in the X-Request-ID header."
+    )
+    errors: list[FieldErrorRead] | None = Field(
+        None, description="On validation problems: each offending field and why."
+    )
 
 
 def problem_response(
@@ -118,7 +144,18 @@ def problem_response(
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
+    """One style for every error: where the value was sent, then the path inside it
+    (`body.customer.phone`, `query.date_from`, `path.staff_id`, `body.working_hours.2`)."""
     return ".".join(str(part) for part in loc)
+
+
+def _json_position(document: Any, position: int) -> str:
+    if not isinstance(document, str | bytes):
+        return f"character {position}"
+    text = document if isinstance(document, str) else document.decode("utf-8", "replace")
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return f"line {line}, column {column}"
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -130,15 +167,43 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _field_path(err["loc"]), "reason": err["msg"]} for err in exc.errors()]
+    raw_errors = exc.errors()
+    for error in raw_errors:
+        if error.get("type") == "json_invalid":
+            # Broken JSON is a malformed request (400), said the way an editor would.
+            where = _json_position(exc.body, error["loc"][-1])
+            reason = f"invalid JSON at {where}: {error.get('ctx', {}).get('error', 'unreadable')}"
+            return problem_response(
+                400,
+                "malformed-body",
+                "Malformed body",
+                reason,
+                request,
+                errors=[{"field": "body", "reason": reason}],
+            )
+    errors = [{"field": _field_path(err["loc"]), "reason": err["msg"]} for err in raw_errors]
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
     return problem_response(
         422, "validation-error", "Validation failed", detail, request, errors=errors
     )
 
 
+# FastAPI's own wording for a body it could not decode at all (not UTF-8, say).
+_UNPARSEABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
+        reason = "the body could not be read as JSON (send UTF-8 encoded JSON)"
+        return problem_response(
+            400,
+            "malformed-body",
+            "Malformed body",
+            reason,
+            request,
+            errors=[{"field": "body", "reason": reason}],
+        )
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     return problem_response(
         exc.status_code,
@@ -168,8 +233,21 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unhandled_error)
 
 
+PROBLEM_DESCRIPTIONS = {
+    400: "Malformed request: the body is not readable JSON (or not a webhook body).",
+    401: "Missing, invalid or revoked API key (or webhook signature).",
+    403: "The key may not do this (an admin-only or company-only operation).",
+    404: "Not found; another company's id answers the same.",
+    409: "Conflict with the current state; `detail` says which.",
+    413: "The body is too large.",
+    422: "Invalid input: `errors` names each offending field.",
+    429: "Rate limit reached; retry after `Retry-After` seconds.",
+    502: "The calendar (Cal.com) refused the change; nothing was changed here.",
+    503: "A dependency is unavailable; nothing was changed. Retry or offer a callback.",
+}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for the problems a route can answer."""
-    return {
-        status: {"model": Problem, "content": {PROBLEM_CONTENT_TYPE: {}}} for status in statuses
-    }
+    """OpenAPI `responses=` entries for the problems a route can answer (the schema is
+    attached by app.openapi)."""
+    return {status: {"description": PROBLEM_DESCRIPTIONS[status]} for status in statuses}

@@ -14,10 +14,12 @@ from app.cache import create_cache
 from app.calcom.dependencies import create_calcom_client
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, utcnow
+from app.deps import authenticate
 from app.errors import add_exception_handlers
 from app.invalidation import generation_source
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
+from app.openapi import install_openapi
 from app.ops.metrics import Metrics
 
 DESCRIPTION = """
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Injectable so tests can pin "now" (e.g. to a DST change that lies in the past).
     app.state.now = utcnow
     add_exception_handlers(app)
+    install_openapi(app, key_dependency=authenticate)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.include_router(root_router)
     app.include_router(api_router)

@@ -68,7 +68,10 @@ async def list_policies(
     response_model=PolicyRead,
     tags=["policies"],
     summary="Set a level's policy (201 when created, 200 when replaced)",
-    responses=problem_responses(401, 403, 404, 422),
+    responses={
+        201: {"model": PolicyRead, "description": "Created: this level had no policy of the type."},
+        **problem_responses(401, 403, 404, 422),
+    },
 )
 async def put_policy(
     level: PolicyLevel,

@@ -75,12 +75,13 @@ def availability_cache(cache: Cache, company_id: int) -> GenerationCache:
 class CalendarLoader(TenantScoped):
     """Reads what availability needs in a few set-based queries."""
 
-    async def service(self, service_id: int, branch_id: int) -> Service:
+    async def service(self, service_id: int, branch_id: int, location: str = "body") -> Service:
         service = await self.get_or_404(Service, service_id)
+        field = f"{location}.service_id"
         if not service.is_active:
-            raise ValidationFailedError("service_id", "the service is no longer offered")
+            raise ValidationFailedError(field, "the service is no longer offered")
         if service.branch_id is not None and service.branch_id != branch_id:
-            raise ValidationFailedError("service_id", "the service is not offered at this branch")
+            raise ValidationFailedError(field, "the service is not offered at this branch")
         return service
 
     async def rules(self, branch_id: int) -> tuple[Branch, BookingRules]:
@@ -213,20 +214,23 @@ class AvailabilityService(TenantScoped):
         self.clock = clock
         self.calendar = calendar
 
-    async def resolve(self, branch_id: int, service_id: int, staff_id: int | None) -> SlotQuery:
+    async def resolve(
+        self, branch_id: int, service_id: int, staff_id: int | None, location: str = "body"
+    ) -> SlotQuery:
+        """`location` names where the ids came from in errors (`body` or `query`)."""
         _, rules = await self.loader.rules(branch_id)
-        service = await self.loader.service(service_id, branch_id)
+        service = await self.loader.service(service_id, branch_id, location)
         qualified = await self.loader.qualified_staff(branch_id, service_id)
         requested = None
         if staff_id is not None:
             requested = await self.get_or_404(Staff, staff_id)
             if requested.branch_id != branch_id or not requested.is_active:
                 raise ValidationFailedError(
-                    "staff_id", "the staff member does not work at this branch"
+                    f"{location}.staff_id", "the staff member does not work at this branch"
                 )
             if requested.id not in {member.id for member in qualified}:
                 raise ValidationFailedError(
-                    "staff_id", "the staff member does not perform this service"
+                    f"{location}.staff_id", "the staff member does not perform this service"
                 )
             qualified = [requested] + [m for m in qualified if m.id != requested.id]
         return SlotQuery(service, rules, is_split(service, self.flags), requested, qualified)
@@ -362,7 +366,9 @@ class AvailabilityService(TenantScoped):
         return finder.nearest(anchor, calendars, want, SEARCH_WINDOW_DAYS, exclude=exclude)
 
     async def list_free(self, request: AvailabilityQuery) -> AvailabilityList:
-        query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
+        query = await self.resolve(
+            request.branch_id, request.service_id, request.staff_id, location="query"
+        )
         staff = [query.requested_staff] if query.requested_staff else query.candidates
         tz = query.rules.tz
         last = request.date_to or request.date_from

@@ -114,7 +114,9 @@ class BookingService(TenantScoped):
     ) -> Appointment:
         query = await self.availability.resolve(data.branch_id, data.service_id, data.staff_id)
         if not query.candidates:
-            raise ValidationFailedError("service_id", "no staff member at this branch performs it")
+            raise ValidationFailedError(
+                "body.service_id", "no staff member at this branch performs it"
+            )
         start = to_utc(data.start, query.rules.tz)
         customer = await self._customer(data.customer_id, data.customer)
         staff = await self._first_free_staff(query, start)
@@ -245,7 +247,7 @@ class BookingService(TenantScoped):
         error = self.availability.finder(query).input_error(start)
         if error is not None:
             reason = INPUT_ERRORS[error].format(grid=query.rules.grid_minutes)
-            raise ValidationFailedError("start", reason)
+            raise ValidationFailedError("body.start", reason)
 
     async def _first_free_staff(self, query: SlotQuery, start: datetime) -> Staff:
         """The requested staff member, or the first qualified one free at `start`."""
@@ -337,7 +339,7 @@ class BookingService(TenantScoped):
         assert inline is not None
         company = await self.session.get(Company, self.company_id)
         region = CompanySettings.from_stored(company.settings).region(self.default_region)  # type: ignore[union-attr]
-        phone = normalise_phone(inline.phone, region, field="customer.phone")
+        phone = normalise_phone(inline.phone, region, field="body.customer.phone")
         customers = CustomerService(self.session, self.company_id)
         return await customers.find_or_create(name=inline.name, phone=phone, email=inline.email)
 

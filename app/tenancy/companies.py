@@ -87,7 +87,7 @@ class CompanyService:
                 raise PermissionDeniedError(
                     f"settings.{refused[0]} is set by the operator of this service; ask them "
                     "to change it.",
-                    field=f"settings.{refused[0]}",
+                    field=f"body.settings.{refused[0]}",
                 )
             merged = merge_settings(company.settings, patch)
             company.settings = CompanySettings.model_validate(merged).stored()
@@ -99,30 +99,27 @@ class CompanyService:
         return company
 
     async def _flush_unique(self, company: Company) -> None:
-        try:
-            async with self.session.begin_nested():
-                await self.session.flush()
-        except IntegrityError as exc:
-            raise await self._duplicate(company) from exc
-
-    async def _duplicate(self, company: Company) -> DuplicateError:
-        """Which unique value was taken; another company's name is never revealed."""
+        """Flush, answering 409 for a slug or Cal.com team another company holds."""
         if company.calcom_team_id is not None:
-            owner = await self.session.scalar(
-                select(Company.id).where(
-                    Company.calcom_team_id == company.calcom_team_id, Company.id != company.id
-                )
-            )
-            if owner is not None:
-                return DuplicateError(
+            holders = select(Company.id).where(Company.calcom_team_id == company.calcom_team_id)
+            if company.id is not None:
+                holders = holders.where(Company.id != company.id)
+            holder = await self.session.scalar(holders)
+            if holder is not None:
+                raise DuplicateError(
                     f"Cal.com team {company.calcom_team_id} is already linked to another "
                     "company; a team can belong to one company only.",
-                    field="calcom_team_id",
+                    field="body.calcom_team_id",
                 )
-        return DuplicateError(
-            f"A company with slug {company.slug!r} already exists; choose another slug.",
-            field="slug",
-        )
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            # The team check above covers all but a concurrent claim; the slug is the rest.
+            raise DuplicateError(
+                f"A company with slug {company.slug!r} or Cal.com team "
+                f"{company.calcom_team_id} already exists.",
+                field="body.slug",
+            ) from exc
 
 
 class ApiKeyService:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from app.errors import ValidationFailedError
 from app.repository import TenantScoped
 from app.scheduling.phases import processing_time_errors
 from app.schemas import Page
 from app.tenancy.branches import ensure_own_branch
+from app.tenancy.errors import DuplicateError
 from app.tenancy.models import Service
 
 PHASE_FIELDS = ("initial_duration", "processing_duration", "final_duration")
@@ -29,13 +33,22 @@ def check_processing_time(values: Mapping[str, Any]) -> None:
         raise ValidationFailedError(f"body.{field}", reason)
 
 
+def _event_type_taken(event_type_id: int | None) -> DuplicateError:
+    return DuplicateError(
+        f"Cal.com event type {event_type_id} is already linked to a service; an event type "
+        "can be booked through one service only.",
+        field="body.calcom_event_type_id",
+    )
+
+
 class CatalogService(TenantScoped):
     async def create(self, data: dict[str, Any]) -> Service:
         await ensure_own_branch(self, data.get("branch_id"))
         check_processing_time(data)
+        await self._check_event_type(data.get("calcom_event_type_id"), None)
         service = Service(company_id=self.company_id, **data)
         self.session.add(service)
-        await self.session.flush()
+        await self._flush_unique(service)
         return service
 
     async def get(self, service_id: int) -> Service:
@@ -62,10 +75,29 @@ class CatalogService(TenantScoped):
         if "branch_id" in changes:
             await ensure_own_branch(self, changes["branch_id"])
         check_processing_time({field: getattr(service, field) for field in RULE_FIELDS} | changes)
+        if "calcom_event_type_id" in changes:
+            await self._check_event_type(changes["calcom_event_type_id"], service.id)
         for field, value in changes.items():
             setattr(service, field, value)
-        await self.session.flush()
+        await self._flush_unique(service)
         return service
+
+    async def _check_event_type(self, event_type_id: int | None, service_id: int | None) -> None:
+        """A Cal.com event type is booked through one service (of any company): its
+        webhooks must route to exactly one tenant. Whose it is, is never said."""
+        if event_type_id is None:
+            return
+        stmt = select(Service.id).where(Service.calcom_event_type_id == event_type_id)
+        if service_id is not None:
+            stmt = stmt.where(Service.id != service_id)
+        if await self.session.scalar(stmt) is not None:
+            raise _event_type_taken(event_type_id)
+
+    async def _flush_unique(self, service: Service) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:  # a concurrent claim of the same event type
+            raise _event_type_taken(service.calcom_event_type_id) from exc
 
     async def deactivate(self, service_id: int) -> None:
         """Services are deactivated, not deleted: booked appointments still refer to them."""

@@ -138,7 +138,7 @@ class TestBadInput:
             },
         )
         assert response.status_code == 422
-        assert response.json()["errors"][0]["field"] == "staff_id"
+        assert response.json()["errors"][0]["field"] == "body.staff_id"
 
     async def test_other_tenants_service_is_404(self, company_client, other_client, salon):
         response = await other_client.post(

@@ -74,13 +74,13 @@ class TestBadInput:
         self, company_client, salon, db
     ):
         cases = [
-            (booking(salon, "2026-11-01T10:00:00"), "start"),
-            (booking(salon, local(1, 10, 7)), "start"),
-            (booking(salon, local(1, 10), service="colour", staff=salon.ben_id), "staff_id"),
+            (booking(salon, "2026-11-01T10:00:00"), "body.start"),
+            (booking(salon, local(1, 10, 7)), "body.start"),
+            (booking(salon, local(1, 10), service="colour", staff=salon.ben_id), "body.staff_id"),
             (booking(salon, "not a date"), "body.start"),
             (
                 {**booking(salon, local(1, 10)), "customer": {"name": "X", "phone": "123"}},
-                "customer.phone",
+                "body.customer.phone",
             ),
             ({**booking(salon, local(1, 10)), "customer_id": 1}, "body"),
         ]

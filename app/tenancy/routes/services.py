@@ -18,7 +18,7 @@ ListQuery = Annotated[ServiceQuery, Query()]
     response_model=ServiceRead,
     status_code=status.HTTP_201_CREATED,
     summary="Create a service",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 409, 422),
 )
 async def create_service(body: ServiceCreate, catalog: CatalogServiceDep):
     return await catalog.create(body.model_dump())
@@ -50,7 +50,7 @@ async def get_service(service_id: IdPath, catalog: CatalogServiceDep):
     "/{service_id}",
     response_model=ServiceRead,
     summary="Update a service",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def update_service(service_id: IdPath, body: ServiceUpdate, catalog: CatalogServiceDep):
     """Only the fields sent change; the processing-time rule is checked on the result."""
