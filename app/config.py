@@ -1,7 +1,7 @@
 """Settings read from the environment (and `.env`); the variable names are part of the contract."""
 
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     default_phone_region: str = "DE"
 
     features: FeatureFlags = Field(default_factory=FeatureFlags)
+
+    def __init__(self, **values: Any) -> None:
+        # The flags are read from the same place as the rest: `Settings(_env_file=None)`
+        # must not pick them up from a `.env` after all.
+        if "features" not in values and "_env_file" in values:
+            values["features"] = FeatureFlags(_env_file=values["_env_file"])
+        super().__init__(**values)
 
     @field_validator("admin_api_key")
     @classmethod

@@ -20,7 +20,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
+from app.config import FeatureFlags, Settings
 from app.main import create_app
 from app.models import Base
 from tests import factories
@@ -31,6 +31,31 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN_KEY = "test-admin-key-0123456789abcdef"
 MYSQL_URL = os.environ.get("TEST_MYSQL_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def _service_variables() -> set[str]:
+    names = {name.upper() for name in Settings.model_fields if name != "features"}
+    return names | {f"FEATURE_{name.upper()}" for name in FeatureFlags.model_fields}
+
+
+# The suite is hermetic: no variable of the service's (set by a developer, or by `make run`
+# through `.env`) may change what a test sees. TEST_MYSQL_URL / TEST_REDIS_URL select the
+# backends and are read above; the service's own variables are dropped for the whole run,
+# and tests run in an empty directory (below), where no `.env` is found.
+for _name in _service_variables() & set(os.environ):
+    del os.environ[_name]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _away_from_dotenv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
 # Rows seeded by migrations survive the per-test cleanup.
 KEEP_TABLES = {"notification_event_mappings"}
 
