@@ -35,14 +35,24 @@ def display_prefix(raw_key: str) -> str:
     return raw_key[:12]
 
 
+class UnsupportedSchemeError(ValueError):
+    """An Authorization header with a scheme other than Bearer (e.g. `Token`, `Basic`)."""
+
+
 def extract_api_key(request: Request) -> str | None:
-    authorization = request.headers.get("authorization")
+    """The key from `Authorization: Bearer <key>` or `X-API-Key`; None when neither is sent.
+
+    Raises UnsupportedSchemeError for another scheme, so the answer can say what to send
+    instead of claiming that no key was sent."""
+    api_key = request.headers.get("x-api-key", "").strip()
+    authorization = request.headers.get("authorization", "").strip()
     if authorization:
         scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() == "bearer" and credentials.strip():
             return credentials.strip()
-    api_key = request.headers.get("x-api-key")
-    return api_key.strip() if api_key else None
+        if not api_key:
+            raise UnsupportedSchemeError(scheme)
+    return api_key or None
 
 
 def constant_time_equals(a: str, b: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import Tenant, constant_time_equals, extract_api_key
+from app.auth import Tenant, UnsupportedSchemeError, constant_time_equals, extract_api_key
 from app.cache import Cache
 from app.config import Settings
 from app.db import run_after_commit
@@ -60,7 +60,13 @@ async def authenticate(
     cache: CacheDep,
     now: Annotated[Callable[[], datetime], Depends(_now)],
 ) -> Tenant:
-    raw_key = extract_api_key(request)
+    try:
+        raw_key = extract_api_key(request)
+    except UnsupportedSchemeError as exc:
+        raise AuthenticationError(
+            f"Unsupported authorization scheme {str(exc)[:20]!r}: use "
+            "'Authorization: Bearer <key>' (or 'X-API-Key: <key>')."
+        ) from exc
     if raw_key is None:
         raise AuthenticationError(
             "Missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'."

@@ -135,16 +135,18 @@ async def update_appointment(
 )
 async def cancel_appointment(
     appointment_id: IdPath,
-    body: AppointmentCancel,
     booking: BookingServiceDep,
     idempotency: IdempotencyDep,
+    body: AppointmentCancel | None = None,
 ):
     """Applies the effective cancellation policy: a refusal is 422 `policy-violation` with
     the reason, the notice and the fee that `force: true` would record. Every cancellation
     is added to the appointment's modifications."""
 
+    request = body or AppointmentCancel()
+
     async def cancel() -> AppointmentRead:
-        cancelled = await booking.cancel(appointment_id, body.reason, force=body.force)
+        cancelled = await booking.cancel(appointment_id, request.reason, force=request.force)
         return await booking.present(cancelled)
 
     return _replayable(await idempotency.run(cancel, status.HTTP_200_OK))

@@ -187,6 +187,12 @@ class TestCancel:
         )
         assert rebook.status_code == 201
 
+    async def test_cancel_needs_no_body(self, company_client, salon):
+        created = (await book(company_client, salon, local(1, 11), staff=salon.anna_id)).json()
+        cancelled = await company_client.post(f"/api/v1/appointments/{created['id']}/cancel")
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
+
 
 class TestChangeService:
     async def test_cut_to_colour_builds_phases(self, company_client, salon, db):

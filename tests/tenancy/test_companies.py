@@ -63,6 +63,15 @@ class TestAuthentication:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.headers["www-authenticate"] == "Bearer"
 
+    async def test_another_scheme_is_401_saying_to_use_bearer(self, client, tenant):
+        response = await client.get(
+            "/api/v1/branches", headers={"Authorization": f"Token {tenant.api_key}"}
+        )
+        assert response.status_code == 401
+        assert "Unsupported authorization scheme 'Token'" in response.json()["detail"]
+        assert "Bearer" in response.json()["detail"]
+        assert "Missing" not in response.json()["detail"]
+
     async def test_invalid_key_is_401(self, app):
         async with make_client(app, "bk_not-a-real-key") as client:
             assert (await client.get("/api/v1/branches")).status_code == 401
