@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.routing import APIRoute
 
 from app.api import api_router, root_router
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.cache.close()
             await engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI and ReDoc from the package, not from a CDN.
+    app = FastAPIOffline(
         title="Booking service",
         version="0.1.0",
         description=DESCRIPTION,
