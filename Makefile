@@ -3,7 +3,8 @@
 
 PYTHON ?= python3.11
 VENV ?= .venv
-HOST ?= 0.0.0.0
+# A local demo listens on this machine only; HOST=0.0.0.0 make run to share it.
+HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=

@@ -43,7 +43,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="auto: text on a terminal, JSON lines otherwise (Docker, CI)."
+    )
 
     database_url: str = "sqlite+aiosqlite:///./data/app.db"
     database_pool_size: int = 10

@@ -218,3 +218,36 @@ class TestLogLines:
         assert line["request_id"] == "log-2"
         assert "company_id" not in line
         assert line["status"] == 401
+
+
+class TestLogFormat:
+    """`auto`: text for a person at a terminal, JSON lines for Docker and CI."""
+
+    @staticmethod
+    def _formatter(monkeypatch, fmt: str, tty: bool) -> logging.Formatter:
+        import sys
+
+        from app.logging import JsonFormatter, configure_logging
+
+        monkeypatch.setattr(sys.stderr, "isatty", lambda: tty)
+        root = logging.getLogger()
+        saved = root.handlers[:], root.level
+        try:
+            configure_logging("INFO", fmt)
+            formatter = root.handlers[0].formatter
+        finally:
+            root.handlers[:], root.level = saved
+            logging.getLogger("uvicorn.access").disabled = False
+        return formatter, JsonFormatter
+
+    def test_auto_is_text_on_a_terminal(self, monkeypatch):
+        formatter, json_formatter = self._formatter(monkeypatch, "auto", tty=True)
+        assert not isinstance(formatter, json_formatter)
+
+    def test_auto_is_json_when_piped(self, monkeypatch):
+        formatter, json_formatter = self._formatter(monkeypatch, "auto", tty=False)
+        assert isinstance(formatter, json_formatter)
+
+    def test_an_explicit_choice_wins(self, monkeypatch):
+        formatter, json_formatter = self._formatter(monkeypatch, "json", tty=True)
+        assert isinstance(formatter, json_formatter)
