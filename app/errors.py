@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -205,14 +206,28 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             errors=[{"field": "body", "reason": reason}],
         )
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    headers = dict(exc.headers or {})
+    detail = str(exc.detail)
+    if exc.status_code == 405:
+        allowed = ", ".join(sorted(_allowed_methods(request)))
+        headers["Allow"] = allowed
+        detail = f"{request.method} is not allowed here; allowed: {allowed}."
     return problem_response(
-        exc.status_code,
-        f"http-{exc.status_code}",
-        title,
-        str(exc.detail),
-        request,
-        dict(exc.headers or {}),
+        exc.status_code, f"http-{exc.status_code}", title, detail, request, headers
     )
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """Every method some route of this path answers (Starlette names only the first
+    route's, and GET, PATCH and DELETE of one path are three routes)."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        regex = getattr(context, "path_regex", None)
+        if regex is not None and regex.match(request.url.path) and context.methods:
+            methods |= set(context.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return methods
 
 
 async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:

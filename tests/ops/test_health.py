@@ -251,3 +251,10 @@ class TestLogFormat:
     def test_an_explicit_choice_wins(self, monkeypatch):
         formatter, json_formatter = self._formatter(monkeypatch, "json", tty=True)
         assert isinstance(formatter, json_formatter)
+
+
+async def test_405_lists_every_method_of_the_path(company_client, salon):
+    response = await company_client.post(f"/api/v1/services/{salon.cut_id}")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "PATCH", "DELETE"}
+    assert response.headers["content-type"] == "application/problem+json"
