@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 PIP := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: demo-flags help install migrate seed admin-key run test lint format bench mutate clean
+.PHONY: demo-flags help install migrate seed admin-key run test fuzz lint format bench mutate clean
 
 help:
 	@echo "make run      install, migrate, seed the demo salon, then serve on port $(PORT)"
@@ -25,6 +25,7 @@ help:
 	@echo "make install  create $(VENV) and install the pinned dependencies"
 	@echo "make migrate  upgrade the database in DATABASE_URL to the latest schema"
 	@echo "make seed     create the demo salon (once) and print its API key"
+	@echo "make fuzz     a deeper API fuzz run than make test's (FUZZ_EXAMPLES=200, a new seed)"
 	@echo "make lint     ruff check and format check;  make format  fixes both"
 	@echo "make bench    run the benchmarks (python -m bench)"
 	@echo "make mutate   mutation score per module of the pure core (mutmut; not in CI)"
@@ -84,6 +85,13 @@ run: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The schemathesis stage of make test with many more examples per operation and a fresh
+# seed each run; the seed is printed, FUZZ_SEED=<seed> replays a run.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} \
+		$(PY) -m pytest tests/test_api_fuzz.py -v $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
