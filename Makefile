@@ -91,7 +91,7 @@ test: install
 FUZZ_EXAMPLES ?= 200
 fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} \
-		$(PY) -m pytest tests/test_api_fuzz.py -v $(PYTEST_ARGS)
+		$(PY) -m pytest tests/test_api_fuzz.py -v -s $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
