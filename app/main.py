@@ -19,9 +19,9 @@ from app.deps import authenticate
 from app.errors import add_exception_handlers
 from app.invalidation import generation_source
 from app.logging import configure_logging
+from app.metrics import Metrics
 from app.middleware import RequestContextMiddleware
 from app.openapi import install_openapi
-from app.ops.metrics import Metrics
 
 DESCRIPTION = """
 Books appointments for multi-branch service businesses (salons first).

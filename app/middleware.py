@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logging import company_id_var, request_id_var
-from app.ops.metrics import Metrics
+from app.metrics import Metrics
 
 logger = logging.getLogger("app.access")
 

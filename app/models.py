@@ -2,6 +2,7 @@
 
 from app.callbacks.models import CallbackEscalation, CallbackRequest
 from app.db import Base
+from app.idempotency import IdempotencyKey
 from app.invalidation import CacheGeneration
 from app.notifications.models import (
     NotificationConfiguration,
@@ -13,7 +14,7 @@ from app.policies.models import (
     AppointmentModificationStat,
     PolicyConfiguration,
 )
-from app.scheduling.models import Appointment, AppointmentPhase, IdempotencyKey
+from app.scheduling.models import Appointment, AppointmentPhase
 from app.tenancy.models import (
     ApiKey,
     Branch,
@@ -27,7 +28,7 @@ from app.tenancy.models import (
     staff_services,
 )
 from app.voice.models import Call
-from app.webhooks.models import WebhookEvent
+from app.webhook_log import WebhookEvent
 
 __all__ = [
     "ApiKey",

@@ -299,7 +299,7 @@ async def bench_backend(name: str, database_url: str, redis_url: str | None, qui
     log(f"{name}: seeding 10 staff and 2,000 appointments")
     salon = await seed(database_url)
     with (
-        serve("app.calcom.fake:create_app", dict(os.environ), "/v2/slots") as calcom_url,
+        serve("tools.fake_calcom:create_app", dict(os.environ), "/v2/slots") as calcom_url,
         serve("app.main:run_app", service_env(database_url, redis_url, calcom_url)) as base_url,
     ):
         log(f"{name}: service up at {base_url}, fake Cal.com at {calcom_url}; running scenarios")

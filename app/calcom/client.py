@@ -24,7 +24,7 @@ from app.calcom.errors import (
     CalcomUnavailableError,
 )
 from app.calcom.wire import Booking, BookingResponse, ErrorResponse, SlotsResponse
-from app.ops.metrics import Metrics
+from app.metrics import Metrics
 
 logger = logging.getLogger("app.calcom.client")
 

@@ -10,7 +10,7 @@ from app.calcom.breaker import BreakerState, CircuitBreaker
 from app.calcom.client import CalcomClient
 from app.calcom.slots import CalcomSlotSource
 from app.config import Settings
-from app.ops.metrics import Metrics
+from app.metrics import Metrics
 
 BREAKER_GAUGE = {BreakerState.CLOSED: 0.0, BreakerState.HALF_OPEN: 0.5, BreakerState.OPEN: 1.0}
 

@@ -26,6 +26,7 @@ from app.cache import Cache
 from app.calcom.wire import WebhookBooking, WebhookEnvelope
 from app.config import FeatureFlags
 from app.db import utcnow
+from app.e164 import normalise_phone
 from app.errors import AuthenticationError, DomainError, PermissionDeniedError
 from app.policies.modifications import Actor, ModificationPolicy
 from app.policies.rules import Action
@@ -35,8 +36,7 @@ from app.scheduling.phases import move_appointment, phases_for
 from app.tenancy.company_settings import CompanySettings
 from app.tenancy.customers import CustomerService
 from app.tenancy.models import Company, Customer, Service, Staff, staff_services
-from app.tenancy.phones import normalise_phone
-from app.webhooks.service import WebhookLog, WebhookOutcome, body_fingerprint
+from app.webhook_log import WebhookLog, WebhookOutcome, body_fingerprint
 
 logger = logging.getLogger("app.calcom.webhooks")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

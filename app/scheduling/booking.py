@@ -21,6 +21,7 @@ from app.calcom.client import CalcomClient
 from app.calcom.sync import CalendarSync
 from app.config import FeatureFlags
 from app.db import utcnow
+from app.e164 import normalise_phone
 from app.errors import ValidationFailedError
 from app.policies.modifications import ModificationPolicy
 from app.policies.rules import Action
@@ -50,7 +51,6 @@ from app.schemas import Page
 from app.tenancy.company_settings import CompanySettings
 from app.tenancy.customers import CustomerService
 from app.tenancy.models import Company, Customer, Staff
-from app.tenancy.phones import normalise_phone
 from app.timezones import day_with_neighbours, to_utc
 
 # Refused as bad input (422); every other reason means "not free" (409 with alternatives).

@@ -6,11 +6,11 @@ from fastapi import Depends, Header, Request
 
 from app.calcom.dependencies import calcom_client, calcom_slot_source
 from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep
+from app.idempotency import IdempotencyGuard
 from app.policies.dependencies import ModificationPolicyDep
 from app.scheduling.availability import AvailabilityService
 from app.scheduling.booking import BookingService
 from app.scheduling.health import ProcessingTimeHealthService
-from app.scheduling.idempotency import IdempotencyGuard
 
 
 async def _availability_service(

@@ -1,6 +1,6 @@
 from typing import Any
 
-from app.errors import ConflictError, DomainError
+from app.errors import ConflictError
 
 
 class SlotUnavailableError(ConflictError):
@@ -14,11 +14,3 @@ class SlotUnavailableError(ConflictError):
 
 class InvalidStatusTransitionError(ConflictError):
     type, title = "invalid-status-transition", "Not possible in the appointment's status"
-
-
-class IdempotencyKeyReusedError(DomainError):
-    status, type, title = 422, "idempotency-key-reused", "Idempotency key reused"
-
-
-class IdempotencyInProgressError(ConflictError):
-    type, title = "idempotency-in-progress", "Request with this key is still being processed"

@@ -1,13 +1,11 @@
-"""Appointments, their processing-time phases, and stored idempotent responses."""
+"""Appointments and their processing-time phases."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -104,14 +102,3 @@ class AppointmentPhase(IdMixin, TimestampMixin, TenantMixin, Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     appointment: Mapped[Appointment] = relationship(back_populates="phases", lazy="raise")
-
-
-class IdempotencyKey(IdMixin, TimestampMixin, TenantMixin, Base):
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("company_id", "key"),)
-
-    key: Mapped[str] = mapped_column(String(255))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int | None] = mapped_column(Integer)
-    response_body: Mapped[Any | None] = mapped_column(JSON)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -7,13 +7,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.errors import problem_responses
+from app.idempotency import StoredResponse
 from app.scheduling.dependencies import (
     AvailabilityServiceDep,
     BookingServiceDep,
     HealthServiceDep,
     IdempotencyDep,
 )
-from app.scheduling.idempotency import StoredResponse
 from app.scheduling.schemas import (
     AppointmentCancel,
     AppointmentCreate,

@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.e164 import normalise_phone
 from app.errors import ValidationFailedError
 from app.repository import TenantScoped
 from app.schemas import Page
 from app.tenancy.models import Branch
-from app.tenancy.phones import normalise_phone
 
 
 class BranchService(TenantScoped):

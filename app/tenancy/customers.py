@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.e164 import normalise_phone
 from app.repository import TenantScoped
 from app.scheduling.models import Appointment
 from app.schemas import Page
 from app.tenancy.errors import DuplicateError, InUseError
 from app.tenancy.models import Customer
-from app.tenancy.phones import normalise_phone
 
 
 class CustomerService(TenantScoped):

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from app.e164 import normalise_phone
 from app.repository import TenantScoped
 from app.schemas import Page
 from app.tenancy.branches import ensure_own_branch
 from app.tenancy.errors import DuplicateError
 from app.tenancy.models import PhoneNumber
-from app.tenancy.phones import normalise_phone
 
 
 class PhoneNumberService(TenantScoped):

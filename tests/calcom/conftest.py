@@ -6,7 +6,7 @@ import pytest
 from app.cache import MemoryCache
 from app.calcom.breaker import CircuitBreaker
 from app.calcom.client import CalcomClient
-from app.calcom.fake import FakeCalcom, create_app
+from tools.fake_calcom import FakeCalcom, create_app
 
 
 class Clock:

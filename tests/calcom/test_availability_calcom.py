@@ -11,11 +11,11 @@ from sqlalchemy import update
 from app.calcom.breaker import CircuitBreaker
 from app.calcom.client import CalcomClient
 from app.calcom.errors import CalcomUnavailableError
-from app.calcom.fake import FakeCalcom, create_app
 from app.main import create_app as create_service
 from app.tenancy.models import Service
 from tests.conftest import make_client
 from tests.salon import NOW
+from tools.fake_calcom import FakeCalcom, create_app
 
 EVENT_TYPE = 4242
 

@@ -9,11 +9,11 @@ from sqlalchemy import select, update
 
 from app.calcom.breaker import CircuitBreaker
 from app.calcom.client import CalcomClient
-from app.calcom.fake import create_app
 from app.scheduling.models import Appointment
 from app.tenancy.models import Service
 from tests.conftest import table_count
 from tests.salon import booking, local
+from tools.fake_calcom import create_app
 
 EVENT_TYPE = 4242
 TEN_UTC = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Berlin

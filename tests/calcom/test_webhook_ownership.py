@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.tenancy.models import Company, Customer, Service
-from app.webhooks.models import WebhookEvent
+from app.webhook_log import WebhookEvent
 from tests import factories
 from tests.calcom.test_webhooks import (
     EVENT_TYPE,

@@ -10,7 +10,7 @@ from app.auth import hmac_sha256_hex
 from app.policies.models import AppointmentModification
 from app.scheduling.models import Appointment, AppointmentPhase
 from app.tenancy.models import Company, Service, Staff
-from app.webhooks.models import WebhookEvent
+from app.webhook_log import WebhookEvent
 from tests.conftest import table_count
 
 SECRET = "whsec_test_secret"

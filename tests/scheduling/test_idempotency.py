@@ -66,8 +66,7 @@ async def test_a_claim_left_by_a_crashed_request_is_taken_over_after_two_minutes
     import json
     from datetime import timedelta
 
-    from app.scheduling.idempotency import KEY_TTL, IdempotencyGuard
-    from app.scheduling.models import IdempotencyKey
+    from app.idempotency import KEY_TTL, IdempotencyGuard, IdempotencyKey
     from tests.salon import NOW
 
     body = booking(salon, local(1, 10))

@@ -1,6 +1,6 @@
 """A fake Cal.com v2 (slots and bookings) for tests and local runs, with fault knobs.
 
-    uvicorn --factory app.calcom.fake:create_app --port 5555
+    uvicorn --factory tools.fake_calcom:create_app --port 5555
 
 Knobs: `latency` (seconds added to every call), `hang` (never answer), `fail_statuses`
 (statuses to answer for the next calls, e.g. [503, 503]), `busy` (UTC starts Cal.com reports

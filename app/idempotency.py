@@ -15,17 +15,36 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select, update
+from sqlalchemy import JSON, Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import utcnow
-from app.scheduling.errors import IdempotencyInProgressError, IdempotencyKeyReusedError
-from app.scheduling.models import IdempotencyKey
+from app.db import Base, IdMixin, TenantMixin, TimestampMixin, UTCDateTime, utcnow
+from app.errors import ConflictError, DomainError
 
 KEY_TTL = timedelta(hours=24)
 # A claim older than this without a response belongs to a request that died; take it over.
 ABANDONED_AFTER = timedelta(minutes=2)
+
+
+class IdempotencyKey(IdMixin, TimestampMixin, TenantMixin, Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[Any | None] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class IdempotencyKeyReusedError(DomainError):
+    status, type, title = 422, "idempotency-key-reused", "Idempotency key reused"
+
+
+class IdempotencyInProgressError(ConflictError):
+    type, title = "idempotency-in-progress", "Request with this key is still being processed"
 
 
 @dataclass(frozen=True)
