@@ -35,12 +35,18 @@ ZONES = [
 ]
 
 
-def _short_or_long_days(tz: ZoneInfo) -> list[date]:
-    days = [date(2026, 1, 1) + timedelta(days=n) for n in range(365)]
-    return [d for d in days if (lambda b: b[1] - b[0])(local_day_bounds(d, tz)) != timedelta(1)]
+def _dst_days(tz: ZoneInfo) -> list[date]:
+    """The local days of 2026 that are not 24 hours long."""
+    days = []
+    for n in range(365):
+        day = date(2026, 1, 1) + timedelta(days=n)
+        start, end = local_day_bounds(day, tz)
+        if end - start != timedelta(days=1):
+            days.append(day)
+    return days
 
 
-DST_DAYS = {tz.key: _short_or_long_days(tz) for tz in ZONES}
+DST_DAYS = {tz.key: _dst_days(tz) for tz in ZONES}
 SERVICES = [
     Svc(30),
     Svc(10),
@@ -81,14 +87,12 @@ def scenarios(draw):
     day_start = local_day_bounds(day, tz)[0]
     staff = []
     for staff_id in range(1, draw(st.integers(1, 3)) + 1):
+        # Up to ten appointments or absences from two days before to three days after, in
+        # five-minute steps, five minutes to eight hours long.
+        spans = draw(st.lists(st.tuples(st.integers(-576, 864), st.integers(1, 96)), max_size=10))
         busy = [
-            Interval(day_start + _minutes(at), day_start + _minutes(at + length))
-            for at, length in draw(
-                st.lists(
-                    st.tuples(st.integers(-576, 864).map(lambda n: n * 5), st.integers(1, 96)),
-                    max_size=10,
-                ).map(lambda spans: [(at, length * 5) for at, length in spans])
-            )
+            Interval(day_start + _minutes(5 * at), day_start + _minutes(5 * (at + length)))
+            for at, length in spans
         ]
         staff.append((StaffCalendar(staff_id, f"S{staff_id}", draw(working_hours())), busy))
     requested = day_start + _minutes(draw(st.integers(0, 24 * 60 - 1)))
