@@ -53,15 +53,22 @@ class ReadSchema(BaseModel):
 
 
 class Page(ReadSchema, Generic[T]):
+    """One page of a listing; ask for the next with `offset` + `limit` while it is below
+    `total`."""
+
     items: list[T] = Field(description="The items of this page, in the listing's order.")
-    total: int = Field(description="Number of items matching the filters.")
-    limit: int = Field(description="Page size used.")
-    offset: int = Field(description="Items skipped before this page.")
+    total: int = Field(description="Number of items matching the filters.", examples=[42])
+    limit: int = Field(description="Page size used.", examples=[50])
+    offset: int = Field(description="Items skipped before this page.", examples=[0])
 
 
 class Pagination(Schema):
-    limit: int = Field(50, ge=1, le=200, description="Page size.")
-    offset: int = Field(0, ge=0, le=MAX_ID, description="Items to skip.")
+    limit: int = Field(
+        50, ge=1, le=200, description="Page size: at most this many items (1-200, default 50)."
+    )
+    offset: int = Field(
+        0, ge=0, le=MAX_ID, description="Items to skip before the page starts (default 0)."
+    )
 
 
 @lru_cache(maxsize=1)
@@ -118,7 +125,15 @@ def _multi_line(value: str) -> str:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdPath = Annotated[
+    int,
+    Path(
+        ge=1,
+        le=MAX_ID,
+        description="Id of the item the path names (a positive integer). An unknown id, or "
+        "one of another company's items, answers 404.",
+    ),
+]
 # Ids of another system (Cal.com event types, teams, users) stored in INTEGER columns.
 ExternalId = Annotated[int, Field(ge=1, le=MAX_ID)]
 TimeZoneName = Annotated[
@@ -131,7 +146,7 @@ Day = Annotated[date, AfterValidator(_bounded_date)]
 AwareDatetime = Annotated[
     datetime,
     AfterValidator(_bounded_datetime),
-    Field(description="ISO 8601; without an offset it is read in the branch's time zone."),
+    Field(description="ISO 8601; without an offset it is read in the company's time zone."),
 ]
 # A moment to book or check: a date alone is refused rather than read as midnight.
 StartDatetime = Annotated[datetime, BeforeValidator(_with_time), AfterValidator(_bounded_datetime)]

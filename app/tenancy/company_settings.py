@@ -37,6 +37,9 @@ class CallbackSla(BaseModel):
 
 
 class CompanySettings(BaseModel):
+    """A company's booking rules and operator settings. Every key is optional: a key not set
+    has the default its description names."""
+
     model_config = ConfigDict(extra="forbid")
 
     slot_interval_minutes: int | None = Field(
@@ -63,13 +66,15 @@ class CompanySettings(BaseModel):
         None, description="Callback deadlines per priority."
     )
     callback_escalation_staff_id: Id | None = Field(
-        None, description="Staff member overdue callbacks are escalated to."
+        None, description="Staff member overdue callbacks are escalated to.", examples=[1]
     )
     rate_limit_per_minute: int | None = Field(
         None,
         ge=1,
         le=100_000,
-        description="Requests per minute for this company. Operator only (admin key).",
+        description="Requests per minute for this company (default: the service's limit). "
+        "Operator only (admin key).",
+        examples=[600],
     )
 
     @field_validator("slot_interval_minutes")
