@@ -35,8 +35,10 @@ class _Config(BaseModel):
 
 
 class FeeTier(_Config):
-    min_hours: Hours = Field(description="The tier applies from this much notice upwards.")
-    fee: Money
+    min_hours: Hours = Field(
+        description="The tier applies from this much notice (hours) upwards.", examples=[24]
+    )
+    fee: Money = Field(description="Fee of this tier, in the company's currency.", examples=[10])
 
 
 class CancellationConfig(_Config):
@@ -58,10 +60,18 @@ class CancellationConfig(_Config):
 
 
 class RescheduleConfig(_Config):
-    hours_before: Hours | None = None
-    fee: Money | None = None
-    fee_tiers: list[FeeTier] | None = None
-    max_reschedules_per_appointment: Count | None = None
+    hours_before: Hours | None = Field(
+        None, description="Minimum notice in hours; less is refused unless staff force it."
+    )
+    fee: Money | None = Field(None, description="Flat fee; when set, tiers are not consulted.")
+    fee_tiers: list[FeeTier] | None = Field(
+        None,
+        description="Sorted by min_hours; the tier with the largest min_hours not above "
+        "the notice applies.",
+    )
+    max_reschedules_per_appointment: Count | None = Field(
+        None, description="How often one appointment may be rescheduled."
+    )
     max_reschedules_per_month: Count | None = Field(
         None, description="Reschedules per customer in the rolling 30 days."
     )
@@ -71,9 +81,21 @@ Frequency = Literal["daily", "weekly", "biweekly", "monthly"]
 
 
 class RecurringConfig(_Config):
-    allowed_frequencies: list[Frequency] | None = Field(None, min_length=1)
-    max_occurrences: Annotated[int, Field(ge=1, le=520, strict=True)] | None = None
-    max_horizon_days: Annotated[int, Field(ge=1, le=3660, strict=True)] | None = None
+    """Limits for recurring series. Stored, merged and resolved like the other types; no
+    endpoint books series yet, so nothing enforces them."""
+
+    allowed_frequencies: list[Frequency] | None = Field(
+        None,
+        min_length=1,
+        description="Frequencies a series may repeat at; no value twice.",
+        examples=[["weekly", "biweekly"]],
+    )
+    max_occurrences: Annotated[int, Field(ge=1, le=520, strict=True)] | None = Field(
+        None, description="Most appointments one series may have."
+    )
+    max_horizon_days: Annotated[int, Field(ge=1, le=3660, strict=True)] | None = Field(
+        None, description="How many days ahead a series may reach."
+    )
 
 
 CONFIG_MODELS: dict[str, type[_Config]] = {
