@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 
 from app.api import api_router, root_router
 from app.cache import create_cache
+from app.calcom.calendar import CalcomCalendar
 from app.calcom.dependencies import create_calcom_client
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, utcnow
@@ -56,6 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.cache.start(generation_source(app.state.sessionmaker))
         app.state.http = httpx.AsyncClient(follow_redirects=False)
         app.state.calcom = create_calcom_client(settings, app.state.http, app.state.cache, metrics)
+        # Scheduling's ports, implemented by the integrations (scheduling imports neither).
+        app.state.calendar = (
+            CalcomCalendar(app.state.calcom, app.state.cache) if app.state.calcom else None
+        )
         try:
             yield
         finally:
@@ -75,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     # Injectable so tests can pin "now" (e.g. to a DST change that lies in the past).
     app.state.now = utcnow
+    # Told of every appointment change in its transaction (the notification outbox).
+    app.state.appointment_listeners = []
     add_exception_handlers(app)
     install_openapi(app, key_dependency=authenticate)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

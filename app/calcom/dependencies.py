@@ -8,7 +8,6 @@ from fastapi import Request
 from app.cache import Cache
 from app.calcom.breaker import BreakerState, CircuitBreaker
 from app.calcom.client import CalcomClient
-from app.calcom.slots import CalcomSlotSource
 from app.config import Settings
 from app.metrics import Metrics
 
@@ -42,11 +41,6 @@ def create_calcom_client(
 
 def calcom_client(request: Request) -> CalcomClient | None:
     return getattr(request.app.state, "calcom", None)
-
-
-def calcom_slot_source(request: Request) -> CalcomSlotSource | None:
-    client = calcom_client(request)
-    return CalcomSlotSource(client, request.app.state.cache) if client is not None else None
 
 
 async def calcom_status(client: CalcomClient | None) -> dict[str, object]:

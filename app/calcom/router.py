@@ -43,5 +43,6 @@ async def receive_calcom_webhook(
         settings.features,
         settings.default_phone_region,
         clock=request.app.state.now,
+        listeners=request.app.state.appointment_listeners,
     )
     return outcome_body(await service.handle(raw_body))

@@ -11,31 +11,30 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import selectinload
 
 from app.auth import constant_time_equals, hmac_sha256_hex
 from app.cache import Cache
 from app.calcom.wire import WebhookBooking, WebhookEnvelope
 from app.config import FeatureFlags
 from app.db import utcnow
-from app.e164 import normalise_phone
-from app.errors import AuthenticationError, DomainError, PermissionDeniedError
-from app.policies.modifications import Actor, ModificationPolicy
-from app.policies.rules import Action
-from app.scheduling.availability import availability_cache
-from app.scheduling.models import Appointment, AppointmentSource, AppointmentStatus
-from app.scheduling.phases import move_appointment, phases_for
-from app.tenancy.company_settings import CompanySettings
-from app.tenancy.customers import CustomerService
-from app.tenancy.models import Company, Customer, Service, Staff, staff_services
+from app.errors import (
+    AuthenticationError,
+    DomainError,
+    PermissionDeniedError,
+    ValidationFailedError,
+)
+from app.policies.modifications import Actor
+from app.scheduling.ports import ChangeListener, ExternalBooking
+from app.scheduling.service import SchedulingService
+from app.tenancy.models import Company, Service
 from app.webhook_log import WebhookLog, WebhookOutcome, body_fingerprint
 
 logger = logging.getLogger("app.calcom.webhooks")
@@ -47,6 +46,11 @@ CREATED, RESCHEDULED, CANCELLED, PING = (
     "BOOKING_CANCELLED",
     "PING",
 )
+KINDS: dict[str, Literal["created", "rescheduled", "cancelled"]] = {
+    CREATED: "created",
+    RESCHEDULED: "rescheduled",
+    CANCELLED: "cancelled",
+}
 
 
 class MalformedWebhookError(DomainError):
@@ -81,6 +85,7 @@ class CalcomWebhookService:
         flags: FeatureFlags,
         default_region: str = "DE",
         clock: Callable[[], datetime] = utcnow,
+        listeners: Sequence[ChangeListener] = (),
     ) -> None:
         self.session = session
         self.sessionmaker = sessionmaker
@@ -88,6 +93,7 @@ class CalcomWebhookService:
         self.cache = cache
         self.flags = flags
         self.default_region = default_region
+        self.listeners = listeners
         self.log = WebhookLog(session, "calcom")
 
     async def handle(self, raw_body: bytes) -> WebhookResult:
@@ -125,7 +131,6 @@ class CalcomWebhookService:
             )
             raise
         event.status, event.company_id = result.status, company.id
-        await availability_cache(self.cache, company.id).invalidate(self.session)
         return result
 
     async def _refuse(
@@ -191,146 +196,51 @@ class CalcomWebhookService:
     async def _apply(
         self, trigger: str, company: Company, service: Service | None, booking: WebhookBooking
     ) -> WebhookResult:
-        if trigger == CREATED:
-            return await self._created(company, service, booking)
-        if trigger == RESCHEDULED:
-            return await self._rescheduled(company, service, booking)
-        return await self._cancelled(company, booking)
-
-    async def _created(
-        self, company: Company, service: Service | None, booking: WebhookBooking
-    ) -> WebhookResult:
-        existing = await self._by_uid(company.id, booking.uid)
-        if existing is not None:
-            return WebhookResult(WebhookOutcome.PROCESSED, "already known", existing.id)
-        if service is None or booking.start_time is None or not booking.uid:
-            raise MalformedWebhookError(
-                "A created booking needs uid, startTime and a known eventTypeId."
-            )
-        staff = await self._staff(company.id, service, booking)
-        if staff is None:
-            return WebhookResult(WebhookOutcome.IGNORED, "no staff member performs this service")
-        customer = await self._customer(company, booking)
-        start = booking.start_time
-        appointment = Appointment(
-            company_id=company.id,
-            branch_id=staff.branch_id,
-            service_id=service.id,
-            staff_id=staff.id,
-            customer_id=customer.id,
-            starts_at=start,
-            ends_at=booking.end_time or start + timedelta(minutes=service.duration_minutes),
-            status=AppointmentStatus.CONFIRMED,
-            source=AppointmentSource.CALCOM,
-            calcom_booking_uid=booking.uid,
-            notes=booking.title,
+        """Through scheduling's one writer, as Cal.com (recorded, never refused)."""
+        scheduling = SchedulingService(
+            self.session,
+            company.id,
+            self.cache,
+            self.flags,
+            default_region=self.default_region,
+            clock=self.clock,
+            actor=Actor.calcom(booking.uid),
+            listeners=self.listeners,
         )
-        appointment.phases = phases_for(service, self.flags, company.id, staff.id, start)
-        self.session.add(appointment)
-        await self.session.flush()
-        logger.info("calcom.booking_created", extra={"appointment_id": appointment.id})
-        return WebhookResult(WebhookOutcome.PROCESSED, "appointment created", appointment.id)
-
-    async def _rescheduled(
-        self, company: Company, service: Service | None, booking: WebhookBooking
-    ) -> WebhookResult:
-        if await self._by_uid(company.id, booking.uid) is not None:
-            return WebhookResult(WebhookOutcome.PROCESSED, "already at the new time")
-        appointment = await self._by_uid(company.id, booking.reschedule_uid)
-        if appointment is None:
-            # Never seen the original: treat the new booking as created.
-            return await self._created(company, service, booking)
-        if booking.start_time is None:
-            raise MalformedWebhookError("A rescheduled booking needs startTime.")
-        moved_from = appointment.starts_at
-        duration = appointment.ends_at - appointment.starts_at
-        move_appointment(
-            appointment, booking.start_time, booking.end_time or booking.start_time + duration
-        )
-        appointment.calcom_booking_uid = booking.uid
-        await self._audit(company, appointment, Action.RESCHEDULE, booking, starts_at=moved_from)
-        await self.session.flush()
-        return WebhookResult(WebhookOutcome.PROCESSED, "appointment moved", appointment.id)
-
-    async def _cancelled(self, company: Company, booking: WebhookBooking) -> WebhookResult:
-        # Cancellations carry no metadata: match on the uid alone.
-        appointment = await self._by_uid(company.id, booking.uid)
-        if appointment is None:
-            return WebhookResult(WebhookOutcome.IGNORED, "unknown booking uid")
-        if appointment.status != AppointmentStatus.CANCELLED:
-            appointment.status = AppointmentStatus.CANCELLED
-            await self._audit(company, appointment, Action.CANCEL, booking)
-            await self.session.flush()
-        return WebhookResult(WebhookOutcome.PROCESSED, "appointment cancelled", appointment.id)
-
-    async def _audit(
-        self,
-        company: Company,
-        appointment: Appointment,
-        action: Action,
-        booking: WebhookBooking,
-        starts_at: datetime | None = None,
-    ) -> None:
-        """Recorded like any change (audit row, quota counter) but never refused: Cal.com
-        has already made it."""
-        recorder = ModificationPolicy(
-            self.session, company.id, self.cache, Actor.calcom(booking.uid), clock=self.clock
-        )
-        await recorder.record_external(
-            appointment, action, reason=booking.cancellation_reason, starts_at=starts_at
-        )
-
-    async def _by_uid(self, company_id: int, uid: str | None) -> Appointment | None:
-        if not uid:
-            return None
-        result = await self.session.execute(
-            select(Appointment)
-            .where(Appointment.company_id == company_id, Appointment.calcom_booking_uid == uid)
-            .options(selectinload(Appointment.phases))
-        )
-        return result.scalar_one_or_none()
-
-    async def _staff(
-        self, company_id: int, service: Service, booking: WebhookBooking
-    ) -> Staff | None:
-        qualified = (
-            select(Staff)
-            .join(staff_services, staff_services.c.staff_id == Staff.id)
-            .where(
-                Staff.company_id == company_id,
-                staff_services.c.service_id == service.id,
-                Staff.is_active.is_(True),
-            )
-            .order_by(Staff.id)
-        )
-        if service.branch_id is not None:
-            qualified = qualified.where(Staff.branch_id == service.branch_id)
-        organizer_id = booking.organizer.id if booking.organizer else None
-        if organizer_id is not None:
-            match = (
-                (await self.session.execute(qualified.where(Staff.calcom_user_id == organizer_id)))
-                .scalars()
-                .first()
-            )
-            if match is not None:
-                return match
-        return (await self.session.execute(qualified)).scalars().first()
-
-    async def _customer(self, company: Company, booking: WebhookBooking) -> Customer:
         attendee = booking.attendees[0] if booking.attendees else None
         # Control characters (a NUL, say) have no place in a name read back to people.
         name = _CONTROL.sub(" ", attendee.name if attendee and attendee.name else "").strip()
-        name = name or "Cal.com guest"
-        email = attendee.email if attendee else None
-        phone = None
-        if attendee and attendee.phone_number:
-            region = CompanySettings.from_stored(company.settings).region(self.default_region)
-            try:
-                phone = normalise_phone(attendee.phone_number, region)
-            except DomainError:
-                logger.warning("calcom.attendee_phone_invalid")
-        customers = CustomerService(self.session, company.id)
-        return await customers.find_or_create(name=name, phone=phone, email=email)
+        change = ExternalBooking(
+            kind=KINDS[trigger],
+            uid=booking.uid or "",
+            service_id=service.id if service is not None else None,
+            start=booking.start_time,
+            end=booking.end_time,
+            previous_uid=booking.reschedule_uid,
+            organizer_id=booking.organizer.id if booking.organizer else None,
+            attendee_name=name or None,
+            attendee_email=attendee.email if attendee else None,
+            attendee_phone=attendee.phone_number if attendee else None,
+            title=booking.title,
+            reason=booking.cancellation_reason,
+            local_id=_local_id(booking.metadata),
+        )
+        if change.kind != "cancelled" and (not change.uid or change.start is None):
+            raise MalformedWebhookError("A created or rescheduled booking needs uid and startTime.")
+        try:
+            outcome = await scheduling.apply_external(change)
+        except ValidationFailedError as exc:
+            raise MalformedWebhookError(exc.detail) from exc
+        appointment_id = outcome.appointment.id if outcome.appointment is not None else None
+        status = WebhookOutcome.IGNORED if outcome.status == "ignored" else WebhookOutcome.PROCESSED
+        if outcome.status == "applied":
+            logger.info("calcom.booking_applied", extra={"appointment_id": appointment_id})
+        return WebhookResult(status, outcome.detail, appointment_id)
+
+
+def _local_id(metadata: dict[str, Any] | None) -> int | None:
+    value = str((metadata or {}).get("appointment_id", ""))
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def outcome_body(result: WebhookResult) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,9 +34,20 @@ from app.policies.rules import (
     quota_keys,
 )
 from app.repository import TenantScoped
-from app.scheduling.errors import InvalidStatusTransitionError
-from app.scheduling.models import MODIFIABLE_STATUSES, Appointment
 from app.tenancy.models import Service
+
+
+class Appointment(Protocol):
+    """What the rules need to know of an appointment (scheduling's model has it all);
+    policies sit below scheduling and never import it."""
+
+    id: int
+    customer_id: int
+    branch_id: int
+    service_id: int
+    staff_id: int
+    starts_at: datetime
+
 
 POLICY_TYPE = {Action.CANCEL: PolicyType.CANCELLATION, Action.RESCHEDULE: PolicyType.RESCHEDULE}
 STAT_TYPE = {Action.CANCEL: "cancel_count", Action.RESCHEDULE: "reschedule_count"}
@@ -99,17 +110,6 @@ class PolicyEnforcer(TenantScoped):
         super().__init__(session, company_id)
         self.resolver = PolicyResolver(session, company_id, cache)
         self.clock = clock
-
-    async def dry_run(self, appointment_id: int, action: Action) -> Enforcement:
-        """What a cancel or reschedule of the appointment would be answered now; changes
-        nothing. A cancelled or finished appointment answers 409, as the action would."""
-        appointment = await self.get_or_404(Appointment, appointment_id)
-        if appointment.status not in MODIFIABLE_STATUSES:
-            raise InvalidStatusTransitionError(
-                f"Appointment {appointment_id} is {appointment.status}; only pending or "
-                "confirmed appointments can be changed."
-            )
-        return await self.evaluate(appointment, action)
 
     async def evaluate(
         self,

@@ -23,13 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cache import Cache
 from app.db import utcnow
-from app.policies.enforcement import STAT_TYPE, Enforcement, PolicyEnforcer, day_start
+from app.policies.enforcement import (
+    STAT_TYPE,
+    Appointment,
+    Enforcement,
+    PolicyEnforcer,
+    day_start,
+)
 from app.policies.errors import PolicyViolationError
 from app.policies.models import AppointmentModification, AppointmentModificationStat
 from app.policies.rules import Action, quota_keys
 from app.policies.schemas import ModificationFilters
 from app.repository import TenantScoped
-from app.scheduling.models import Appointment
 from app.schemas import Page
 from app.tenancy.models import Customer
 
@@ -78,7 +83,7 @@ class Permit:
 
 
 class ModificationPolicy:
-    """What BookingService asks before a cancel or reschedule and reports after it."""
+    """What scheduling asks before a cancel or reschedule and reports after it."""
 
     def __init__(
         self,
@@ -222,7 +227,7 @@ class ModificationPolicy:
 
 class ModificationHistory(TenantScoped):
     async def for_appointment(self, appointment_id: int, filters: ModificationFilters) -> Page[Any]:
-        await self.get_or_404(Appointment, appointment_id)
+        """The caller has checked that the appointment is the company's."""
         return await self._page(AppointmentModification.appointment_id == appointment_id, filters)
 
     async def for_customer(self, customer_id: int, filters: ModificationFilters) -> Page[Any]:

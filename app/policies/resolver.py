@@ -17,7 +17,6 @@ from app.invalidation import GenerationCache
 from app.policies.merge import LEVEL_ORDER, Layer, Merged, Source, merge_layers
 from app.policies.models import PolicyConfiguration
 from app.repository import TenantScoped
-from app.scheduling.models import Appointment
 from app.tenancy.models import Branch, Service, Staff
 
 CACHE_TTL_SECONDS = 300
@@ -103,7 +102,8 @@ class PolicyResolver(TenantScoped):
         """
         return await self._resolve(policy_type, branch_id, service_id, staff_id, target=None)
 
-    async def for_appointment(self, policy_type: str, appointment: Appointment) -> EffectivePolicy:
+    async def for_appointment(self, policy_type: str, appointment: Any) -> EffectivePolicy:
+        """`appointment`: anything with branch_id, service_id and staff_id."""
         target = Target(
             self.company_id, appointment.branch_id, appointment.service_id, appointment.staff_id
         )

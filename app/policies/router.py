@@ -8,17 +8,14 @@ from app.errors import problem_responses
 from app.policies.dependencies import (
     ModificationHistoryDep,
     PolicyConfigServiceDep,
-    PolicyEnforcerDep,
     PolicyResolverDep,
 )
 from app.policies.models import PolicyLevel, PolicyType
 from app.policies.schemas import (
     EffectivePolicyQuery,
     EffectivePolicyRead,
-    EnforcementRead,
     ModificationFilters,
     ModificationRead,
-    PolicyCheckQuery,
     PolicyFilters,
     PolicyRead,
     PolicyWrite,
@@ -112,37 +109,6 @@ async def delete_policy(
     level: PolicyLevel, entity_id: IdPath, policy_type: PolicyType, policies: PolicyConfigServiceDep
 ) -> None:
     await policies.delete(level, entity_id, policy_type)
-
-
-@router.get(
-    "/appointments/{appointment_id}/policy-check",
-    response_model=EnforcementRead,
-    tags=["appointments"],
-    summary="Would a cancel or reschedule be allowed now, at what fee, and why",
-    responses=problem_responses(401, 403, 404, 409, 422),
-)
-async def check_appointment_policy(
-    appointment_id: IdPath,
-    query: Annotated[PolicyCheckQuery, Query()],
-    enforcer: PolicyEnforcerDep,
-):
-    """A dry run of the rules the cancel and reschedule endpoints apply; changes nothing."""
-    return (await enforcer.dry_run(appointment_id, query.action)).as_body()
-
-
-@router.get(
-    "/appointments/{appointment_id}/modifications",
-    response_model=Page[ModificationRead],
-    tags=["appointments"],
-    summary="Cancellations and reschedules of an appointment, newest first",
-    responses=problem_responses(401, 403, 404, 422),
-)
-async def list_appointment_modifications(
-    appointment_id: IdPath,
-    filters: Annotated[ModificationFilters, Query()],
-    history: ModificationHistoryDep,
-):
-    return await history.for_appointment(appointment_id, filters)
 
 
 @router.get(

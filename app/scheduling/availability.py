@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cache import Cache
-from app.calcom.slots import CalcomSlotSource
 from app.config import FeatureFlags
 from app.db import utcnow
 from app.errors import ValidationFailedError
@@ -27,6 +26,7 @@ from app.repository import TenantScoped
 from app.scheduling.intervals import BusyTimeline, Interval
 from app.scheduling.models import Appointment, AppointmentPhase, AppointmentStatus
 from app.scheduling.phases import is_split
+from app.scheduling.ports import CalendarPort
 from app.scheduling.schemas import (
     AlternativeRead,
     AvailabilityCheck,
@@ -54,6 +54,7 @@ from app.tenancy.models import (
     WorkingHours,
     staff_services,
 )
+from app.tenancy.zones import zone_of
 from app.timezones import day_with_neighbours, local_day_bounds, to_utc
 
 CACHE_TTL_SECONDS = 60
@@ -68,32 +69,47 @@ class BookingRules:
 
 
 def availability_cache(cache: Cache, company_id: int) -> GenerationCache:
-    """Computed availability of one company; every booking change bumps it after commit."""
+    """Computed availability of one company; every booking change bumps it in its transaction."""
     return GenerationCache(cache, "avail", company_id, CACHE_TTL_SECONDS)
 
 
-class CalendarLoader(TenantScoped):
-    """Reads what availability needs in a few set-based queries."""
+@dataclass(frozen=True)
+class BookingContext:
+    """Company, branch and service of a request, read together, with the rules they imply."""
 
-    async def service(self, service_id: int, branch_id: int, location: str = "body") -> Service:
-        service = await self.get_or_404(Service, service_id)
+    company: Company
+    branch: Branch
+    service: Service
+    rules: BookingRules
+
+
+class CalendarLoader(TenantScoped):
+    """Reads what availability needs in a few set-based queries: the company, branch and
+    service in one, the qualified staff in one, and a calendar (working hours; busy
+    intervals from appointments, phases and time off) in two."""
+
+    async def context(self, branch_id: int, service_id: int, location: str) -> BookingContext:
+        row = (
+            await self.session.execute(
+                select(Branch, Company, Service)
+                .join(Company, Company.id == Branch.company_id)
+                .join(Service, and_(Service.id == service_id, Service.company_id == Company.id))
+                .where(Branch.id == branch_id, Branch.company_id == self.company_id)
+            )
+        ).first()
+        if row is None:
+            # Which one is missing (another company's answers the same): the error path only.
+            await self.get_or_404(Branch, branch_id)
+            await self.get_or_404(Service, service_id)
+        branch, company, service = row  # type: ignore[misc]
         field = f"{location}.service_id"
         if not service.is_active:
             raise ValidationFailedError(field, "the service is no longer offered")
         if service.branch_id is not None and service.branch_id != branch_id:
             raise ValidationFailedError(field, "the service is not offered at this branch")
-        return service
-
-    async def rules(self, branch_id: int) -> tuple[Branch, BookingRules]:
-        branch = await self.get_or_404(Branch, branch_id)
-        company = await self.session.get(Company, self.company_id)
-        settings = CompanySettings.from_stored(company.settings)  # type: ignore[union-attr]
-        rules = BookingRules(
-            tz=ZoneInfo(branch.timezone or company.timezone),  # type: ignore[union-attr]
-            grid_minutes=settings.grid_minutes,
-            min_notice=settings.min_notice,
-        )
-        return branch, rules
+        settings = CompanySettings.from_stored(company.settings)
+        rules = BookingRules(zone_of(branch, company), settings.grid_minutes, settings.min_notice)
+        return BookingContext(company, branch, service, rules)
 
     async def qualified_staff(self, branch_id: int, service_id: int) -> list[Staff]:
         stmt = (
@@ -107,6 +123,15 @@ class CalendarLoader(TenantScoped):
             .order_by(Staff.id)
         )
         return list((await self.session.execute(stmt)).scalars().all())
+
+    async def lock(self, staff: Sequence[Staff]) -> None:
+        """Lock the staff rows (in id order, so two bookings never wait on each other in a
+        circle); a booking's re-check then sees every booking committed before it. On
+        SQLite the transaction already holds the write lock."""
+        ids = sorted(member.id for member in staff)
+        await self.session.execute(
+            select(Staff.id).where(Staff.id.in_(ids)).order_by(Staff.id).with_for_update()
+        )
 
     async def calendars(
         self,
@@ -142,17 +167,13 @@ class CalendarLoader(TenantScoped):
     async def _busy(
         self, staff_ids: list[int], window: Interval, exclude_appointment_id: int | None
     ) -> dict[int, list[Interval]]:
-        """Busy intervals: staff-required phases of split appointments, whole other
-        appointments, and time off."""
-        stmt = (
+        """Busy intervals in one statement: staff-required phases of split appointments,
+        whole other appointments, and time off."""
+        appointments = (
             select(
-                Appointment.id,
-                Appointment.staff_id,
-                Appointment.starts_at,
-                Appointment.ends_at,
-                AppointmentPhase.starts_at.label("phase_start"),
-                AppointmentPhase.ends_at.label("phase_end"),
-                AppointmentPhase.staff_required,
+                Appointment.staff_id.label("staff_id"),
+                func.coalesce(AppointmentPhase.starts_at, Appointment.starts_at).label("starts"),
+                func.coalesce(AppointmentPhase.ends_at, Appointment.ends_at).label("ends"),
             )
             .outerjoin(AppointmentPhase, AppointmentPhase.appointment_id == Appointment.id)
             .where(
@@ -161,40 +182,44 @@ class CalendarLoader(TenantScoped):
                 Appointment.status != AppointmentStatus.CANCELLED,
                 Appointment.starts_at < window.end,
                 Appointment.ends_at > window.start,
+                or_(AppointmentPhase.id.is_(None), AppointmentPhase.staff_required.is_(True)),
             )
         )
         if exclude_appointment_id is not None:
-            stmt = stmt.where(Appointment.id != exclude_appointment_id)
-        busy: dict[int, list[Interval]] = defaultdict(list)
-        for row in await self.session.execute(stmt):
-            if row.phase_start is None:
-                busy[row.staff_id].append(Interval(row.starts_at, row.ends_at))
-            elif row.staff_required:
-                busy[row.staff_id].append(Interval(row.phase_start, row.phase_end))
-        time_off = await self.session.execute(
-            select(TimeOff.staff_id, TimeOff.starts_at, TimeOff.ends_at).where(
-                and_(
-                    TimeOff.company_id == self.company_id,
-                    TimeOff.staff_id.in_(staff_ids),
-                    TimeOff.starts_at < window.end,
-                    TimeOff.ends_at > window.start,
-                )
-            )
+            appointments = appointments.where(Appointment.id != exclude_appointment_id)
+        time_off = select(TimeOff.staff_id, TimeOff.starts_at, TimeOff.ends_at).where(
+            TimeOff.company_id == self.company_id,
+            TimeOff.staff_id.in_(staff_ids),
+            TimeOff.starts_at < window.end,
+            TimeOff.ends_at > window.start,
         )
-        for staff_id, starts_at, ends_at in time_off:
-            busy[staff_id].append(Interval(starts_at, ends_at))
+        busy: dict[int, list[Interval]] = defaultdict(list)
+        for staff_id, starts, ends in await self.session.execute(union_all(appointments, time_off)):
+            busy[staff_id].append(Interval(_aware(starts), _aware(ends)))
         return busy
+
+
+def _aware(value: datetime) -> datetime:
+    # A UNION's columns are read back without the UTC type on some drivers.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass
 class SlotQuery:
     """A request resolved against the database: who may do it, under which rules."""
 
-    service: Service
-    rules: BookingRules
+    context: BookingContext
     split: bool
     requested_staff: Staff | None
     candidates: list[Staff]  # requested staff first, then the rest of the qualified staff
+
+    @property
+    def service(self) -> Service:
+        return self.context.service
+
+    @property
+    def rules(self) -> BookingRules:
+        return self.context.rules
 
 
 class AvailabilityService(TenantScoped):
@@ -205,7 +230,7 @@ class AvailabilityService(TenantScoped):
         cache: Cache,
         flags: FeatureFlags,
         clock: Callable[[], datetime] = utcnow,
-        calendar: CalcomSlotSource | None = None,
+        calendar: CalendarPort | None = None,
     ) -> None:
         super().__init__(session, company_id)
         self.loader = CalendarLoader(session, company_id)
@@ -217,23 +242,27 @@ class AvailabilityService(TenantScoped):
     async def resolve(
         self, branch_id: int, service_id: int, staff_id: int | None, location: str = "body"
     ) -> SlotQuery:
-        """`location` names where the ids came from in errors (`body` or `query`)."""
-        _, rules = await self.loader.rules(branch_id)
-        service = await self.loader.service(service_id, branch_id, location)
+        """The request's company, branch, service and staff, checked; `location` names where
+        the ids came from in errors (`body` or `query`). Two statements when all is well."""
+        context = await self.loader.context(branch_id, service_id, location)
         qualified = await self.loader.qualified_staff(branch_id, service_id)
         requested = None
         if staff_id is not None:
-            requested = await self.get_or_404(Staff, staff_id)
-            if requested.branch_id != branch_id or not requested.is_active:
-                raise ValidationFailedError(
-                    f"{location}.staff_id", "the staff member does not work at this branch"
-                )
-            if requested.id not in {member.id for member in qualified}:
-                raise ValidationFailedError(
-                    f"{location}.staff_id", "the staff member does not perform this service"
-                )
-            qualified = [requested] + [m for m in qualified if m.id != requested.id]
-        return SlotQuery(service, rules, is_split(service, self.flags), requested, qualified)
+            requested = next((member for member in qualified if member.id == staff_id), None)
+            if requested is None:
+                await self._refuse_staff(staff_id, branch_id, location)
+            qualified = [requested] + [m for m in qualified if m.id != staff_id]  # type: ignore[list-item]
+        split = is_split(context.service, self.flags)
+        return SlotQuery(context, split, requested, qualified)
+
+    async def _refuse_staff(self, staff_id: int, branch_id: int, location: str) -> None:
+        """Why a staff member asked for is not among the qualified ones (404 if unknown)."""
+        staff = await self.get_or_404(Staff, staff_id)
+        if staff.branch_id != branch_id or not staff.is_active:
+            reason = "the staff member does not work at this branch"
+        else:
+            reason = "the staff member does not perform this service"
+        raise ValidationFailedError(f"{location}.staff_id", reason)
 
     def finder(
         self, query: SlotQuery, external: dict[date, set[datetime]] | None = None
@@ -308,14 +337,21 @@ class AvailabilityService(TenantScoped):
         limit: int,
         finder: SlotFinder | None = None,
         window: Interval | None = None,
+        near: list[StaffCalendar] | None = None,
     ) -> list[AlternativeRead]:
-        """Nearest free starts: the requested staff member's first, then any qualified one."""
+        """Nearest free starts: the requested staff member's first, then any qualified one.
+
+        `near`: the qualified staff's calendars around `start`, when the caller has read
+        them already (a refused booking), so they are not read again."""
         if limit == 0 or not query.candidates:
             return []
         finder = finder or self.finder(query)
         window = window or self._search_window(finder, start)
         tz = query.rules.tz
         anchor = finder.anchor_for(start)
+        reads = _CalendarReads(self.loader, query.candidates, anchor, tz, window)
+        if near is not None and day_with_neighbours(start, tz) == day_with_neighbours(anchor, tz):
+            reads.near = {calendar.staff_id: calendar for calendar in near}
         staff = query.candidates
         groups = [staff[:1], staff[1:]] if query.requested_staff else [staff]
         chosen: list[Alternative] = []
@@ -323,7 +359,7 @@ class AvailabilityService(TenantScoped):
             if len(chosen) >= limit or not group:
                 continue
             taken = {alt.slot.start for alt in chosen}
-            nearest = await self._nearest(finder, group, anchor, start, limit + len(taken), window)
+            nearest = await self._nearest(finder, group, anchor, start, limit + len(taken), reads)
             for alt in nearest:
                 if alt.slot.start not in taken and len(chosen) < limit:
                     chosen.append(alt)
@@ -344,7 +380,7 @@ class AvailabilityService(TenantScoped):
         anchor: datetime,
         exclude: datetime,
         want: int,
-        window: Interval,
+        reads: _CalendarReads,
     ) -> list[Alternative]:
         """Nearest free starts, reading as little of the calendar as the answer needs.
 
@@ -353,8 +389,7 @@ class AvailabilityService(TenantScoped):
         still hold a closer start.
         """
         tz = finder.tz
-        calendars = await self.loader.calendars(staff, Interval(*day_with_neighbours(anchor, tz)))
-        found = finder.nearest(anchor, calendars, want, 1, exclude=exclude)
+        found = finder.nearest(anchor, await reads.near_for(staff), want, 1, exclude=exclude)
         day = anchor.astimezone(tz).date()
         horizon = min(
             day_distance(day + timedelta(days=2), anchor, tz),
@@ -362,7 +397,7 @@ class AvailabilityService(TenantScoped):
         )
         if len(found) >= want and max(abs(a.slot.start - anchor) for a in found) < horizon:
             return found
-        calendars = await self.loader.calendars(staff, window)
+        calendars = await reads.window_for(staff)
         return finder.nearest(anchor, calendars, want, SEARCH_WINDOW_DAYS, exclude=exclude)
 
     async def list_free(self, request: AvailabilityQuery) -> AvailabilityList:
@@ -428,6 +463,40 @@ class AvailabilityService(TenantScoped):
             and query.service.calcom_event_type_id is not None
             and (self.calendar is not None)
         )
+
+
+class _CalendarReads:
+    """The qualified staff's calendars around the anchor and over the whole window, each
+    read at most once (for all staff together) however many groups the search asks for."""
+
+    def __init__(
+        self,
+        loader: CalendarLoader,
+        candidates: list[Staff],
+        anchor: datetime,
+        tz: ZoneInfo,
+        window: Interval,
+    ) -> None:
+        self.loader = loader
+        self.candidates = candidates
+        self.near_window = Interval(*day_with_neighbours(anchor, tz))
+        self.window = window
+        self.near: dict[int, StaffCalendar] | None = None
+        self.whole: dict[int, StaffCalendar] | None = None
+
+    async def near_for(self, staff: list[Staff]) -> list[StaffCalendar]:
+        if self.near is None:
+            self.near = await self._read(self.near_window)
+        return [self.near[member.id] for member in staff]
+
+    async def window_for(self, staff: list[Staff]) -> list[StaffCalendar]:
+        if self.whole is None:
+            self.whole = await self._read(self.window)
+        return [self.whole[member.id] for member in staff]
+
+    async def _read(self, window: Interval) -> dict[int, StaffCalendar]:
+        calendars = await self.loader.calendars(self.candidates, window)
+        return {calendar.staff_id: calendar for calendar in calendars}
 
 
 def _slot_read(slot: Slot, tz: ZoneInfo) -> SlotRead:

@@ -1,16 +1,20 @@
-"""Service providers and the idempotency guard for the scheduling routers."""
+"""Service providers and the idempotency guard for the scheduling routers.
+
+The external calendar (a CalendarPort) and the change listeners are wired by the app at
+startup (`app.state.calendar`, `app.state.appointment_listeners`): scheduling never
+imports an integration.
+"""
 
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from app.calcom.dependencies import calcom_client, calcom_slot_source
-from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep
+from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep, TenantDep
 from app.idempotency import IdempotencyGuard
-from app.policies.dependencies import ModificationPolicyDep
+from app.policies.modifications import Actor, ModificationHistory
 from app.scheduling.availability import AvailabilityService
-from app.scheduling.booking import BookingService
 from app.scheduling.health import ProcessingTimeHealthService
+from app.scheduling.service import SchedulingService
 
 
 async def _availability_service(
@@ -26,27 +30,29 @@ async def _availability_service(
         cache,
         settings.features,
         clock=request.app.state.now,
-        calendar=calcom_slot_source(request),
+        calendar=request.app.state.calendar,
     )
 
 
-async def _booking_service(
+async def _scheduling_service(
     request: Request,
     session: SessionDep,
     company_id: CompanyIdDep,
+    tenant: TenantDep,
     cache: CacheDep,
     settings: SettingsDep,
-    policy: ModificationPolicyDep,
-) -> BookingService:
-    return BookingService(
+) -> SchedulingService:
+    return SchedulingService(
         session,
         company_id,
         cache,
         settings.features,
         default_region=settings.default_phone_region,
         clock=request.app.state.now,
-        policy=policy,
-        calcom=calcom_client(request),
+        # A company API key is the salon's staff (front desk, admin apps): they may force.
+        actor=Actor.api_key(tenant.key_id),
+        calendar=request.app.state.calendar,
+        listeners=request.app.state.appointment_listeners,
     )
 
 
@@ -84,7 +90,12 @@ async def _health_service(
     )
 
 
+async def _history(session: SessionDep, company_id: CompanyIdDep) -> ModificationHistory:
+    return ModificationHistory(session, company_id)
+
+
 AvailabilityServiceDep = Annotated[AvailabilityService, Depends(_availability_service)]
-BookingServiceDep = Annotated[BookingService, Depends(_booking_service)]
+SchedulingServiceDep = Annotated[SchedulingService, Depends(_scheduling_service)]
 IdempotencyDep = Annotated[IdempotencyGuard, Depends(_idempotency)]
 HealthServiceDep = Annotated[ProcessingTimeHealthService, Depends(_health_service)]
+ModificationHistoryDep = Annotated[ModificationHistory, Depends(_history)]

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import FeatureFlags
 from app.db import utcnow
 from app.scheduling.models import Appointment, AppointmentPhase, AppointmentStatus
 from app.scheduling.phases import is_split, phase_rows
-from app.tenancy.models import Company, Service
+from app.tenancy.models import Branch, Company, Service
+from app.tenancy.zones import zone_of
 from app.timezones import local_day_bounds
 
 
@@ -79,9 +79,25 @@ class ProcessingTimeHealthService:
         return total
 
     async def _check_company(self, company: Company, fix: bool) -> ProcessingTimeHealth:
-        tz = ZoneInfo(company.timezone)
-        today = self.clock().astimezone(tz).date()
-        start, end = local_day_bounds(today, tz)
+        """Today's appointments, "today" being each branch's own day (DESIGN §2)."""
+        now = self.clock()
+        branches = (
+            await self.session.execute(select(Branch).where(Branch.company_id == company.id))
+        ).scalars()
+        todays = []
+        for branch in branches:
+            tz = zone_of(branch, company)
+            start, end = local_day_bounds(now.astimezone(tz).date(), tz)
+            todays.append(
+                and_(
+                    Appointment.branch_id == branch.id,
+                    Appointment.starts_at >= start,
+                    Appointment.starts_at < end,
+                )
+            )
+        report = ProcessingTimeHealth(day=now.astimezone(zone_of(None, company)).date())
+        if not todays:
+            return report
         has_phases = exists().where(AppointmentPhase.appointment_id == Appointment.id)
         rows = await self.session.execute(
             select(Appointment, Service, has_phases.label("has_phases"))
@@ -89,13 +105,11 @@ class ProcessingTimeHealthService:
             .where(
                 Appointment.company_id == company.id,
                 Appointment.status != AppointmentStatus.CANCELLED,
-                Appointment.starts_at >= start,
-                Appointment.starts_at < end,
+                or_(*todays),
                 Service.has_processing_time.is_(True),
             )
             .order_by(Appointment.starts_at)
         )
-        report = ProcessingTimeHealth(day=today)
         for appointment, service, phased in rows:
             if not is_split(service, self.flags):
                 continue

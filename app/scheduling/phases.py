@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from app.config import FeatureFlags
 from app.scheduling.intervals import Interval
 from app.scheduling.models import AppointmentPhase, PhaseType
+from app.tenancy.processing_time import processing_time_errors  # noqa: F401  (re-exported)
 
 
 class ServiceTiming(Protocol):
@@ -38,31 +39,6 @@ class PlannedPhase:
     @property
     def interval(self) -> Interval:
         return Interval(self.starts_at, self.ends_at)
-
-
-def processing_time_errors(
-    duration: int, initial: int | None, processing: int | None, final: int | None
-) -> list[tuple[str, str]]:
-    """(field, reason) for every way the durations break DESIGN §5.1's rule."""
-    errors: list[tuple[str, str]] = []
-    for field, value, minimum in (
-        ("initial_duration", initial, 1),
-        ("processing_duration", processing, 1),
-        ("final_duration", final, 0),
-    ):
-        if value is None:
-            errors.append((field, "required when has_processing_time is true"))
-        elif value < minimum:
-            errors.append((field, "must be greater than 0" if minimum else "must be 0 or more"))
-    if not errors and initial + processing + final != duration:  # type: ignore[operator]
-        total = initial + processing + final  # type: ignore[operator]
-        errors.append(
-            (
-                "duration_minutes",
-                f"must equal initial + processing + final duration ({total}), not {duration}",
-            )
-        )
-    return errors
 
 
 def is_split(service: ServiceTiming, flags: FeatureFlags) -> bool:

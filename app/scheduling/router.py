@@ -8,11 +8,18 @@ from pydantic import BaseModel
 
 from app.errors import problem_responses
 from app.idempotency import StoredResponse
+from app.policies.schemas import (
+    EnforcementRead,
+    ModificationFilters,
+    ModificationRead,
+    PolicyCheckQuery,
+)
 from app.scheduling.dependencies import (
     AvailabilityServiceDep,
-    BookingServiceDep,
     HealthServiceDep,
     IdempotencyDep,
+    ModificationHistoryDep,
+    SchedulingServiceDep,
 )
 from app.scheduling.schemas import (
     AppointmentCancel,
@@ -76,13 +83,13 @@ async def list_availability(
     responses=problem_responses(401, 404, 409, 422, 429),
 )
 async def create_appointment(
-    body: AppointmentCreate, booking: BookingServiceDep, idempotency: IdempotencyDep
+    body: AppointmentCreate, scheduling: SchedulingServiceDep, idempotency: IdempotencyDep
 ):
     """Books the slot or answers 409 `slot-unavailable` with two alternatives. Safe to retry
     with an `Idempotency-Key`."""
 
     async def book() -> AppointmentRead:
-        return await booking.present(await booking.book(body))
+        return await scheduling.present(await scheduling.book(body))
 
     return _replayable(await idempotency.run(book, status.HTTP_201_CREATED))
 
@@ -95,9 +102,9 @@ async def create_appointment(
     responses=problem_responses(401, 422),
 )
 async def list_appointments(
-    filters: Annotated[AppointmentFilters, Query()], booking: BookingServiceDep
+    filters: Annotated[AppointmentFilters, Query()], scheduling: SchedulingServiceDep
 ):
-    return await booking.present_page(await booking.list(filters))
+    return await scheduling.present_page(await scheduling.list(filters))
 
 
 @router.get(
@@ -107,8 +114,8 @@ async def list_appointments(
     summary="Get an appointment with its phases",
     responses=problem_responses(401, 404),
 )
-async def get_appointment(appointment_id: IdPath, booking: BookingServiceDep):
-    return await booking.present(await booking.get(appointment_id))
+async def get_appointment(appointment_id: IdPath, scheduling: SchedulingServiceDep):
+    return await scheduling.present(await scheduling.find(appointment_id))
 
 
 @router.patch(
@@ -119,11 +126,11 @@ async def get_appointment(appointment_id: IdPath, booking: BookingServiceDep):
     responses=problem_responses(401, 404, 409, 422),
 )
 async def update_appointment(
-    appointment_id: IdPath, body: AppointmentUpdate, booking: BookingServiceDep
+    appointment_id: IdPath, body: AppointmentUpdate, scheduling: SchedulingServiceDep
 ):
     """A new service is re-checked against the staff member's calendar and its phases are
     rebuilt."""
-    return await booking.present(await booking.update(appointment_id, body))
+    return await scheduling.present(await scheduling.update(appointment_id, body))
 
 
 @router.post(
@@ -135,7 +142,7 @@ async def update_appointment(
 )
 async def cancel_appointment(
     appointment_id: IdPath,
-    booking: BookingServiceDep,
+    scheduling: SchedulingServiceDep,
     idempotency: IdempotencyDep,
     body: AppointmentCancel | None = None,
 ):
@@ -146,8 +153,8 @@ async def cancel_appointment(
     request = body or AppointmentCancel()
 
     async def cancel() -> AppointmentRead:
-        cancelled = await booking.cancel(appointment_id, request.reason, force=request.force)
-        return await booking.present(cancelled)
+        cancelled = await scheduling.cancel(appointment_id, request.reason, force=request.force)
+        return await scheduling.present(cancelled)
 
     return _replayable(await idempotency.run(cancel, status.HTTP_200_OK))
 
@@ -162,16 +169,73 @@ async def cancel_appointment(
 async def reschedule_appointment(
     appointment_id: IdPath,
     body: AppointmentReschedule,
-    booking: BookingServiceDep,
+    scheduling: SchedulingServiceDep,
     idempotency: IdempotencyDep,
 ):
     """Applies the effective reschedule policy (notice measured to the current start) before
     the new time is checked; refusals and `force` work as for cancelling."""
 
     async def reschedule() -> AppointmentRead:
-        return await booking.present(await booking.reschedule(appointment_id, body))
+        return await scheduling.present(await scheduling.reschedule(appointment_id, body))
 
     return _replayable(await idempotency.run(reschedule, status.HTTP_200_OK))
+
+
+@router.post(
+    "/appointments/{appointment_id}/complete",
+    response_model=AppointmentRead,
+    tags=["appointments"],
+    summary="Mark an appointment as done",
+    responses=problem_responses(401, 404, 409),
+)
+async def complete_appointment(appointment_id: IdPath, scheduling: SchedulingServiceDep):
+    """From pending or confirmed; anything else is 409 naming the current status."""
+    return await scheduling.present(await scheduling.complete(appointment_id))
+
+
+@router.post(
+    "/appointments/{appointment_id}/no-show",
+    response_model=AppointmentRead,
+    tags=["appointments"],
+    summary="Mark that the customer did not come",
+    responses=problem_responses(401, 404, 409),
+)
+async def mark_no_show(appointment_id: IdPath, scheduling: SchedulingServiceDep):
+    """From pending or confirmed; anything else is 409 naming the current status."""
+    return await scheduling.present(await scheduling.mark_no_show(appointment_id))
+
+
+@router.get(
+    "/appointments/{appointment_id}/policy-check",
+    response_model=EnforcementRead,
+    tags=["appointments"],
+    summary="Would a cancel or reschedule be allowed now, at what fee, and why",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def check_appointment_policy(
+    appointment_id: IdPath,
+    query: Annotated[PolicyCheckQuery, Query()],
+    scheduling: SchedulingServiceDep,
+):
+    """A dry run of the rules the cancel and reschedule endpoints apply; changes nothing."""
+    return (await scheduling.policy_check(appointment_id, query.action)).as_body()
+
+
+@router.get(
+    "/appointments/{appointment_id}/modifications",
+    response_model=Page[ModificationRead],
+    tags=["appointments"],
+    summary="Cancellations and reschedules of an appointment, newest first",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_appointment_modifications(
+    appointment_id: IdPath,
+    filters: Annotated[ModificationFilters, Query()],
+    scheduling: SchedulingServiceDep,
+    history: ModificationHistoryDep,
+):
+    await scheduling.find(appointment_id)  # another company's appointment: 404
+    return await history.for_appointment(appointment_id, filters)
 
 
 @router.get(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func
+from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.e164 import normalise_phone
 from app.repository import TenantScoped
-from app.scheduling.models import Appointment
 from app.schemas import Page
 from app.tenancy.errors import DuplicateError, InUseError
 from app.tenancy.models import Customer
@@ -43,6 +43,31 @@ class CustomerService(TenantScoped):
             assert existing is not None
             return existing
         return customer
+
+    async def upsert_by_phone(self, *, name: str, phone: str, email: str | None = None) -> int:
+        """The id of the customer with this E.164 phone, created (with `name` and `email`)
+        when new; an existing customer is left as it is. One statement, safe against a
+        concurrent booking creating the same customer."""
+        values = {
+            "company_id": self.company_id,
+            "name": name[:200],
+            "phone": phone,
+            "email": email,
+        }
+        if self.session.get_bind().dialect.name in ("mysql", "mariadb"):
+            stmt = (
+                mysql.insert(Customer)
+                .values(**values)
+                # LAST_INSERT_ID(id) makes the existing row's id the statement's insert id.
+                .on_duplicate_key_update(id=func.last_insert_id(Customer.id))
+            )
+            return int((await self.session.execute(stmt)).lastrowid)  # type: ignore[attr-defined]
+        insert = sqlite.insert(Customer).values(**values)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[Customer.company_id, Customer.phone],
+            set_={"phone": insert.excluded.phone},
+        ).returning(Customer.id)
+        return int((await self.session.execute(stmt)).scalar_one())
 
     async def _find(self, phone: str | None, email: str | None) -> Customer | None:
         for column, value in ((Customer.phone, phone), (Customer.email, email)):
@@ -83,20 +108,17 @@ class CustomerService(TenantScoped):
         return customer
 
     async def delete(self, customer_id: int) -> None:
-        """Delete a customer who has never had an appointment; otherwise InUseError (409)."""
+        """Delete a customer without appointments or history; otherwise InUseError (409).
+        The foreign keys decide, so a booking made meanwhile is caught too."""
         customer = await self.get(customer_id)
-        booked = select(Appointment.id).where(
-            Appointment.company_id == self.company_id, Appointment.customer_id == customer_id
-        )
-        in_use = f"Customer {customer_id} has appointments and cannot be deleted."
-        if await self.session.scalar(booked.limit(1)) is not None:
-            raise InUseError(in_use)
         await self.session.delete(customer)
         try:
-            await self.session.flush()
+            async with self.session.begin_nested():
+                await self.session.flush()
         except IntegrityError as exc:
-            # An appointment booked since the check above.
-            raise InUseError(in_use) from exc
+            raise InUseError(
+                f"Customer {customer_id} has appointments and cannot be deleted."
+            ) from exc
 
     async def _flush_unique_phone(self, phone: str) -> None:
         try:

@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import ValidationFailedError
 from app.repository import TenantScoped
-from app.scheduling.phases import processing_time_errors
 from app.schemas import Page
 from app.tenancy.branches import ensure_own_branch
 from app.tenancy.errors import DuplicateError
 from app.tenancy.models import Service
+from app.tenancy.processing_time import processing_time_errors
 
 PHASE_FIELDS = ("initial_duration", "processing_duration", "final_duration")
 # The fields the processing-time rule reads; a PATCH is checked against all of them.

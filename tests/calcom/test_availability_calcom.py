@@ -9,6 +9,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import update
 
 from app.calcom.breaker import CircuitBreaker
+from app.calcom.calendar import CalcomCalendar
 from app.calcom.client import CalcomClient
 from app.calcom.errors import CalcomUnavailableError
 from app.main import create_app as create_service
@@ -38,6 +39,7 @@ async def link_calcom(app, db, salon_, fake, read_timeout=3.0):
     app.state.calcom = CalcomClient(
         http, "http://calcom.test/v2", "cal_key", breaker, read_timeout=read_timeout
     )
+    app.state.calendar = CalcomCalendar(app.state.calcom, app.state.cache)
     return breaker
 
 

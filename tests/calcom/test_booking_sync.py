@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.calcom.breaker import CircuitBreaker
+from app.calcom.calendar import CalcomCalendar
 from app.calcom.client import CalcomClient
 from app.scheduling.models import Appointment
 from app.tenancy.models import Service
@@ -37,6 +38,7 @@ async def linked(app, db, salon, fake):
         read_timeout=0.3,
         write_timeout=0.3,
     )
+    app.state.calendar = CalcomCalendar(app.state.calcom, app.state.cache)
     yield
     await http.aclose()
 

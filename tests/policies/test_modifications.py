@@ -9,8 +9,8 @@ import pytest
 from app.policies.errors import PolicyViolationError
 from app.policies.modifications import Actor, ActorType, ModificationPolicy
 from app.policies.rules import Action
-from app.scheduling.booking import BookingService
 from app.scheduling.models import Appointment
+from app.scheduling.service import SchedulingService
 from tests.policies.helpers import (
     SALON_POLICY,
     book,
@@ -139,15 +139,13 @@ class TestExternalModifications:
         appointment = await book(company_client, salon, local(3, 10))
         late = hours_before(appointment, 1)
         async with db() as session:
-            booking = BookingService(
+            booking = SchedulingService(
                 session,
                 salon.company_id,
                 app.state.cache,
                 app.state.settings.features,
                 clock=lambda: late,
-                policy=ModificationPolicy(
-                    session, salon.company_id, app.state.cache, Actor.calcom(), clock=lambda: late
-                ),
+                actor=Actor.calcom(),
             )
             cancelled = await booking.cancel(appointment["id"], "cancelled on Cal.com")
             await session.commit()

@@ -1,4 +1,10 @@
-"""Cal.com's free starts for an event type, cached per company, event type and day."""
+"""Cal.com as scheduling's calendar (`app.scheduling.ports.CalendarPort`).
+
+Free starts are read through the client (3 s, retries, breaker) and cached per company,
+event type and day for 60 s; bookings are created, cancelled and moved with the client's
+5 s writes. Cal.com's failures are translated into the port's errors, so scheduling never
+sees an HTTP detail.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,22 @@ from zoneinfo import ZoneInfo
 
 from app.cache import Cache
 from app.calcom.client import CalcomClient
-from app.calcom.errors import CalcomError
+from app.calcom.errors import CalcomError, CalcomRejectedError, CalcomSlotTakenError
+from app.scheduling.ports import (
+    Attendee,
+    CalendarBooking,
+    CalendarDownError,
+    CalendarRefusedError,
+    CalendarSlotTakenError,
+)
 from app.timezones import local_day_bounds
 
-logger = logging.getLogger("app.calcom.slots")
+logger = logging.getLogger("app.calcom.calendar")
 
 CACHE_TTL_SECONDS = 60
 
 
-class CalcomSlotSource:
+class CalcomCalendar:
     def __init__(self, client: CalcomClient, cache: Cache) -> None:
         self.client = client
         self.cache = cache
@@ -62,6 +75,50 @@ class CalcomSlotSource:
             found.update(by_day)
         return found
 
+    async def create_booking(
+        self, event_type_id: int, start: datetime, attendee: Attendee, metadata: dict[str, str]
+    ) -> CalendarBooking:
+        wire_attendee = {
+            "name": attendee.name,
+            "timeZone": attendee.time_zone,
+            "language": attendee.language,
+        }
+        if attendee.email:
+            wire_attendee["email"] = attendee.email
+        if attendee.phone:
+            wire_attendee["phoneNumber"] = attendee.phone
+        try:
+            booking = await self.client.create_booking(
+                event_type_id, start, wire_attendee, metadata
+            )
+        except CalcomError as exc:
+            raise _translate(exc) from exc
+        return CalendarBooking(booking.uid, booking.start)
+
+    async def cancel_booking(self, uid: str, reason: str | None) -> None:
+        try:
+            await self.client.cancel_booking(uid, reason)
+        except CalcomError as exc:
+            raise _translate(exc) from exc
+
+    async def reschedule_booking(
+        self, uid: str, start: datetime, reason: str | None
+    ) -> CalendarBooking:
+        try:
+            booking = await self.client.reschedule_booking(uid, start, reason)
+        except CalcomError as exc:
+            raise _translate(exc) from exc
+        # Cal.com gives a rescheduled booking a new uid (the old one is cancelled there).
+        return CalendarBooking(booking.uid, booking.start)
+
     @staticmethod
     def _key(company_id: int, event_type_id: int, day: date) -> str:
         return f"calcom:slots:{company_id}:{event_type_id}:{day.isoformat()}"
+
+
+def _translate(exc: CalcomError) -> Exception:
+    if isinstance(exc, CalcomSlotTakenError):
+        return CalendarSlotTakenError(str(exc))
+    if isinstance(exc, CalcomRejectedError):
+        return CalendarRefusedError(exc.message, gone=exc.status == 404)
+    return CalendarDownError(str(exc))
