@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
 
 from app.db import Base, IdMixin, TenantMixin, TimestampMixin, UTCDateTime
 
@@ -102,3 +102,6 @@ class AppointmentPhase(IdMixin, TimestampMixin, TenantMixin, Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     appointment: Mapped[Appointment] = relationship(back_populates="phases", lazy="raise")
+    # Lets a booking insert its phases in one statement on SQLite too (the ORM matches the
+    # rows RETURNING gives back by it); never read.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()

@@ -257,6 +257,7 @@ class SchedulingService(TenantScoped):
         appointment.phases = phases_for(query.service, self.flags, self.company_id, staff.id, start)
         self.session.add(appointment)
         await self.session.flush()
+        self._zones[appointment.branch_id] = query.rules.tz  # for presenting it
         if self._linked(query):
             await self._hold_and_confirm(appointment, query, data)
         await self._changed(ChangeKind.BOOKED, appointment)
