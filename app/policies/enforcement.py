@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +35,9 @@ from app.policies.rules import (
     quota_keys,
 )
 from app.repository import TenantScoped
-from app.tenancy.models import Service
+from app.tenancy.models import Branch, Company, Service
+from app.tenancy.zones import zone_of
+from app.timezones import local_day_bounds
 
 
 class Appointment(Protocol):
@@ -53,14 +56,16 @@ POLICY_TYPE = {Action.CANCEL: PolicyType.CANCELLATION, Action.RESCHEDULE: Policy
 STAT_TYPE = {Action.CANCEL: "cancel_count", Action.RESCHEDULE: "reschedule_count"}
 
 
-def day_start(moment: datetime) -> datetime:
-    """Counters are kept per UTC day; the day a modification happened is its period."""
-    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def day_start(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Counters are kept per local day of the appointment's branch (`zone_of`); the day a
+    modification happened is its period, stored as the UTC instant of its midnight."""
+    return local_day_bounds(moment.astimezone(tz).date(), tz)[0]
 
 
-def window_start(now: datetime) -> datetime:
-    """The rolling window is today and the 29 UTC days before it: 30 daily counters."""
-    return day_start(now) - timedelta(days=QUOTA_WINDOW_DAYS - 1)
+def window_start(now: datetime, tz: ZoneInfo) -> datetime:
+    """The rolling window is today and the 29 local days before it: 30 daily counters."""
+    today = now.astimezone(tz).date()
+    return local_day_bounds(today - timedelta(days=QUOTA_WINDOW_DAYS - 1), tz)[0]
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class PolicyEnforcer(TenantScoped):
         super().__init__(session, company_id)
         self.resolver = PolicyResolver(session, company_id, cache)
         self.clock = clock
+        self._zones: dict[int, ZoneInfo] = {}
 
     async def evaluate(
         self,
@@ -153,7 +159,8 @@ class PolicyEnforcer(TenantScoped):
                     AppointmentModificationStat.company_id == self.company_id,
                     AppointmentModificationStat.customer_id == appointment.customer_id,
                     AppointmentModificationStat.stat_type == STAT_TYPE[action],
-                    AppointmentModificationStat.period_start >= window_start(self.clock()),
+                    AppointmentModificationStat.period_start
+                    >= window_start(self.clock(), await self.zone(appointment)),
                 )
                 .scalar_subquery()
             )
@@ -169,6 +176,19 @@ class PolicyEnforcer(TenantScoped):
             )
         row = (await self.session.execute(select(*counts.values()))).one()
         return Usage(**{name: int(value) for name, value in zip(counts, row, strict=True)})
+
+    async def zone(self, appointment: Appointment) -> ZoneInfo:
+        """The zone of the appointment's branch: its days are the quota's days."""
+        if appointment.branch_id not in self._zones:
+            row = (
+                await self.session.execute(
+                    select(Branch, Company)
+                    .join(Company, Company.id == Branch.company_id)
+                    .where(Branch.id == appointment.branch_id, Branch.company_id == self.company_id)
+                )
+            ).one()
+            self._zones[appointment.branch_id] = zone_of(*row)
+        return self._zones[appointment.branch_id]
 
     async def _price(self, service_id: int) -> Decimal | None:
         service = await self.session.get(Service, service_id)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -189,12 +190,13 @@ class ModificationPolicy:
             details=details,
         )
         self.session.add(modification)
-        await self._count(appointment.customer_id, STAT_TYPE[enforcement.action])
+        tz = await self.enforcer.zone(appointment)
+        await self._count(appointment.customer_id, STAT_TYPE[enforcement.action], tz)
         await self.session.flush()
         return modification
 
-    async def _count(self, customer_id: int, stat_type: str) -> None:
-        period = day_start(self.clock())
+    async def _count(self, customer_id: int, stat_type: str, tz: ZoneInfo) -> None:
+        period = day_start(self.clock(), tz)
         matches = (
             AppointmentModificationStat.company_id == self.company_id,
             AppointmentModificationStat.customer_id == customer_id,
@@ -216,7 +218,7 @@ class ModificationPolicy:
                         customer_id=customer_id,
                         stat_type=stat_type,
                         period_start=period,
-                        period_end=period + timedelta(days=1),
+                        period_end=day_start(period + timedelta(hours=36), tz),
                         count=1,
                     )
                 )

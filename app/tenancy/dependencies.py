@@ -1,7 +1,6 @@
 """Service providers for the tenancy routers."""
 
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends
 
@@ -37,8 +36,8 @@ async def _staff_service(session: SessionDep, company_id: CompanyIdDep) -> Staff
     return StaffService(session, company_id)
 
 
-async def _schedule_service(session: SessionDep, company: "CurrentCompanyDep") -> ScheduleService:
-    return ScheduleService(session, company.id, ZoneInfo(company.timezone))
+async def _schedule_service(session: SessionDep, company_id: CompanyIdDep) -> ScheduleService:
+    return ScheduleService(session, company_id)
 
 
 async def _customer_service(session: SessionDep, company_id: CompanyIdDep) -> CustomerService:

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, select
 
 from app.errors import NotFoundError, ValidationFailedError
 from app.repository import TenantScoped
 from app.schemas import Page
-from app.tenancy.models import Staff, TimeOff, WorkingHours
+from app.tenancy.models import Branch, Company, Staff, TimeOff, WorkingHours
+from app.tenancy.zones import zone_of
+from app.timezones import to_utc
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -39,9 +40,7 @@ def check_no_overlaps(ranges: Sequence[Mapping[str, Any]]) -> None:
 
 
 class ScheduleService(TenantScoped):
-    def __init__(self, session: AsyncSession, company_id: int, timezone: ZoneInfo) -> None:
-        super().__init__(session, company_id)
-        self.timezone = timezone
+    """Times without an offset are read in the staff member's branch zone (`zone_of`)."""
 
     async def working_hours(self, staff_id: int) -> list[WorkingHours]:
         await self.get_or_404(Staff, staff_id)
@@ -67,8 +66,8 @@ class ScheduleService(TenantScoped):
         return await self._working_hours(staff_id)
 
     async def add_time_off(self, staff_id: int, data: dict[str, Any]) -> TimeOff:
-        await self.get_or_404(Staff, staff_id)
-        starts_at, ends_at = self._aware(data["starts_at"]), self._aware(data["ends_at"])
+        tz = await self._zone_of_staff(staff_id)
+        starts_at, ends_at = to_utc(data["starts_at"], tz), to_utc(data["ends_at"], tz)
         if ends_at <= starts_at:
             raise ValidationFailedError("body.ends_at", "must be after starts_at")
         time_off = TimeOff(
@@ -92,7 +91,7 @@ class ScheduleService(TenantScoped):
         until: datetime | None = None,
     ) -> Page[Any]:
         """Time off overlapping [starts_from, until), earliest first."""
-        await self.get_or_404(Staff, staff_id)
+        tz = await self._zone_of_staff(staff_id)
         stmt = (
             self.scoped(TimeOff)
             .where(TimeOff.staff_id == staff_id)
@@ -101,9 +100,9 @@ class ScheduleService(TenantScoped):
         if starts_from is not None and until is not None and until <= starts_from:
             raise ValidationFailedError("query.to", "must be after from")
         if starts_from is not None:
-            stmt = stmt.where(TimeOff.ends_at > self._aware(starts_from))
+            stmt = stmt.where(TimeOff.ends_at > to_utc(starts_from, tz))
         if until is not None:
-            stmt = stmt.where(TimeOff.starts_at < self._aware(until))
+            stmt = stmt.where(TimeOff.starts_at < to_utc(until, tz))
         return await self.paginate(stmt, limit, offset)
 
     async def delete_time_off(self, staff_id: int, time_off_id: int) -> None:
@@ -122,6 +121,16 @@ class ScheduleService(TenantScoped):
         )
         return list((await self.session.execute(stmt)).scalars().all())
 
-    def _aware(self, value: datetime) -> datetime:
-        # DESIGN §2: input without an offset is wall-clock time in the company's zone.
-        return value if value.tzinfo is not None else value.replace(tzinfo=self.timezone)
+    async def _zone_of_staff(self, staff_id: int) -> ZoneInfo:
+        """The staff member's branch zone (404 for another company's staff)."""
+        row = (
+            await self.session.execute(
+                select(Branch, Company)
+                .join(Staff, Staff.branch_id == Branch.id)
+                .join(Company, Company.id == Branch.company_id)
+                .where(Staff.id == staff_id, Staff.company_id == self.company_id)
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(f"Staff {staff_id} not found.")
+        return zone_of(*row)

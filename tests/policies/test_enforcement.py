@@ -1,7 +1,7 @@
 """Cancel and reschedule under the effective policy (DESIGN §5.4 rules 1-4): refusals with
 the enforcement body, staff force, fees at tier boundaries, quotas, and the dry run."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from tests.policies.helpers import (
     set_policy,
     stats,
 )
-from tests.salon import NOW, local
+from tests.salon import BERLIN, NOW, local
 
 LATE_FEE = {**SALON_POLICY, "fee_tiers": [{"min_hours": 0, "fee": 25}, *SALON_POLICY["fee_tiers"]]}
 
@@ -66,8 +66,9 @@ class TestNoPolicy:
             "cancel_count",
             1,
         )
-        assert stat.period_start == day_start(NOW)
-        assert stat.period_end == day_start(NOW) + timedelta(days=1)
+        # The salon's (Berlin) day: midnight to midnight local time, stored in UTC.
+        assert stat.period_start == day_start(NOW, BERLIN) == datetime(2026, 11, 29, 23, tzinfo=UTC)
+        assert stat.period_end == day_start(NOW, BERLIN) + timedelta(days=1)
 
 
 class TestCancel:
@@ -161,7 +162,7 @@ class TestCancel:
         )
         first, second = [await book(company_client, salon, local(3, hour)) for hour in (10, 11)]
         customer_id = first["customer_id"]
-        today = day_start(NOW)
+        today = day_start(NOW, BERLIN)
         async with db() as session:
             for days_ago, count in ((29, 2), (30, 5)):
                 start = today - timedelta(days=days_ago)
