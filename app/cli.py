@@ -32,8 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.cache import MemoryCache
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker, transaction
+from app.db import create_engine, create_sessionmaker, transaction, utcnow
 from app.errors import DomainError
+from app.ops.jobs import parse_since, reconcile_calcom
+from app.ops.runtime import service_runtime
 from app.ops.seed import DEMO_SLUG, seed_demo
 from app.scheduling.health import ProcessingTimeHealthService
 from app.tenancy.companies import ApiKeyService, CompanyService
@@ -89,6 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     processing.add_argument("--fix", action="store_true", help="rebuild missing phases")
     processing.add_argument("--company-id", type=int, help="one company only (default: all)")
     processing.set_defaults(handler=run_processing_time_health)
+
+    jobs = commands.add_parser("jobs", help="operator jobs (the worker runs them on a schedule)")
+    job = jobs.add_subparsers(dest="job", required=True, metavar="JOB")
+    reconcile = job.add_parser(
+        "reconcile-calcom",
+        help="repair local appointments from Cal.com's bookings (lost webhooks, timeouts)",
+    )
+    reconcile.add_argument(
+        "--since", default="24h", help="bookings changed since: 24h, 90m, 7d or an ISO moment"
+    )
+    reconcile.add_argument("--company", type=int, help="one company only (default: all)")
+    reconcile.set_defaults(handler=run_reconcile_calcom)
     return parser
 
 
@@ -219,6 +233,17 @@ async def run_processing_time_health(args: argparse.Namespace, settings: Setting
         return 0
     print(f"Unhealthy: run `{_self()} health processing-time --fix` to rebuild the phases.")
     return 1
+
+
+async def run_reconcile_calcom(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        since = parse_since(args.since, utcnow())
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    async with _database(settings):
+        pass  # refuses an unmigrated database with the command that fixes it
+    async with service_runtime(settings) as runtime:
+        return await reconcile_calcom(runtime, since, args.company)
 
 
 def _settings() -> Settings:

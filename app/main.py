@@ -5,24 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from app.api import api_router, root_router
-from app.cache import create_cache
-from app.calcom.calendar import CalcomCalendar
-from app.calcom.dependencies import create_calcom_client
 from app.config import Settings, get_settings
-from app.db import create_engine, create_sessionmaker, utcnow
+from app.db import utcnow
 from app.deps import authenticate
 from app.errors import add_exception_handlers
-from app.invalidation import generation_source
 from app.logging import configure_logging
 from app.metrics import Metrics
 from app.middleware import RequestContextMiddleware
 from app.openapi import install_openapi
+from app.ops.runtime import service_runtime
 
 DESCRIPTION = """
 Books appointments for multi-branch service businesses (salons first).
@@ -44,29 +40,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(
-            settings.database_url,
-            pool_size=settings.database_pool_size,
-            max_overflow=settings.database_max_overflow,
-            echo=settings.database_echo,
-        )
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.cache = create_cache(settings.redis_url)
-        # Copies are served once Redis holds the database's generations (app.invalidation).
-        await app.state.cache.start(generation_source(app.state.sessionmaker))
-        app.state.http = httpx.AsyncClient(follow_redirects=False)
-        app.state.calcom = create_calcom_client(settings, app.state.http, app.state.cache, metrics)
-        # Scheduling's ports, implemented by the integrations (scheduling imports neither).
-        app.state.calendar = (
-            CalcomCalendar(app.state.calcom, app.state.cache) if app.state.calcom else None
-        )
-        try:
+        async with service_runtime(settings, metrics) as runtime:
+            app.state.engine = runtime.engine
+            app.state.sessionmaker = runtime.sessionmaker
+            app.state.cache = runtime.cache
+            app.state.http = runtime.http
+            app.state.calcom = runtime.calcom
+            app.state.calendar = runtime.calendar
+            app.state.appointment_listeners = runtime.appointment_listeners
             yield
-        finally:
-            await app.state.http.aclose()
-            await app.state.cache.close()
-            await engine.dispose()
 
     # FastAPIOffline serves Swagger UI and ReDoc from the package, not from a CDN.
     app = FastAPIOffline(
@@ -80,8 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     # Injectable so tests can pin "now" (e.g. to a DST change that lies in the past).
     app.state.now = utcnow
-    # Told of every appointment change in its transaction (the notification outbox).
-    app.state.appointment_listeners = []
     add_exception_handlers(app)
     install_openapi(app, key_dependency=authenticate)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

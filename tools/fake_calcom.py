@@ -5,6 +5,8 @@
 Knobs: `latency` (seconds added to every call), `hang` (never answer), `fail_statuses`
 (statuses to answer for the next calls, e.g. [503, 503]), `busy` (UTC starts Cal.com reports
 as taken). Locally they can be set with POST /_fake/config; tests set them on `FakeCalcom`.
+Changes made "in Cal.com" by its users: `book`, `cancel` and `move` (a reschedule gets a
+new uid, as in Cal.com); `GET /v2/bookings` lists them for reconciliation.
 """
 
 from __future__ import annotations
@@ -44,6 +46,32 @@ class FakeCalcom:
     bookings: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    # --- changes made "in Cal.com" (by its users), for reconcile tests ----------------------
+
+    def book(
+        self,
+        event_type_id: int,
+        start: datetime,
+        attendee: dict[str, Any] | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> str:
+        """A booking made directly in Cal.com; its uid."""
+        attendee = attendee or {"name": "Walk-in", "email": "walk-in@example.com"}
+        return _new_booking(self, event_type_id, start, attendee, metadata)["uid"]
+
+    def cancel(self, uid: str) -> None:
+        self.bookings[uid]["status"] = "cancelled"
+        self.bookings[uid]["updated_at"] = datetime.now(UTC)
+
+    def move(self, uid: str, start: datetime) -> str:
+        """Reschedule as Cal.com does: a new booking (new uid), the old one cancelled."""
+        old = self.bookings[uid]
+        new = _new_booking(self, old["eventTypeId"], start, old["attendee"], old["metadata"])
+        new["rescheduledFromUid"] = uid
+        old["status"], old["rescheduledToUid"] = "cancelled", new["uid"]
+        old["updated_at"] = datetime.now(UTC)
+        return new["uid"]
 
     def slots_for_day(self, day: date, minutes: int = 15) -> list[datetime]:
         tz = ZoneInfo(self.zone)
@@ -115,7 +143,9 @@ def create_app(fake: FakeCalcom | None = None) -> Starlette:
         start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
         if (taken := _taken(fake, start)) is not None:
             return taken
-        booking = _new_booking(fake, body["eventTypeId"], start, body.get("attendee", {}))
+        booking = _new_booking(
+            fake, body["eventTypeId"], start, body.get("attendee", {}), body.get("metadata")
+        )
         return JSONResponse({"status": "success", "data": _public(booking)}, status_code=201)
 
     async def cancel_booking(request: Request) -> JSONResponse:
@@ -125,7 +155,7 @@ def create_app(fake: FakeCalcom | None = None) -> Starlette:
         booking = fake.bookings.get(request.path_params["uid"])
         if booking is None:
             return _error(404, "NotFoundException", "booking not found")
-        booking["status"] = "cancelled"
+        fake.cancel(booking["uid"])
         return JSONResponse({"status": "success", "data": _public(booking)})
 
     async def reschedule_booking(request: Request) -> JSONResponse:
@@ -138,11 +168,38 @@ def create_app(fake: FakeCalcom | None = None) -> Starlette:
         start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
         if (taken := _taken(fake, start)) is not None:
             return taken
-        new = _new_booking(fake, old["eventTypeId"], start, old["attendee"])
-        new["rescheduledFromUid"] = old["uid"]
-        old["status"] = "cancelled"
-        old["rescheduledToUid"] = new["uid"]
+        new = fake.bookings[fake.move(old["uid"], start)]
         return JSONResponse({"status": "success", "data": _public(new)}, status_code=201)
+
+    async def list_bookings(request: Request) -> JSONResponse:
+        await record(request)
+        if (failed := failure()) is not None:
+            return failed
+        query = request.query_params
+        wanted = {int(part) for part in query.get("eventTypeIds", "").split(",") if part}
+        after_updated = _instant(query.get("afterUpdatedAt"))
+        after_created = _instant(query.get("afterCreatedAt"))
+        matching = [
+            booking
+            for booking in fake.bookings.values()
+            if (not wanted or booking["eventTypeId"] in wanted)
+            and (after_updated is None or booking["updated_at"] > after_updated)
+            and (after_created is None or booking["created_at"] > after_created)
+        ]
+        matching.sort(key=lambda booking: (booking["updated_at"], booking["id"]))
+        take, skip = int(query.get("take", 100)), int(query.get("skip", 0))
+        page = matching[skip : skip + take]
+        pagination = {
+            "totalItems": len(matching),
+            "returnedItems": len(page),
+            "itemsPerPage": take,
+            "remainingItems": max(0, len(matching) - skip - take),
+            "hasNextPage": skip + take < len(matching),
+            "hasPreviousPage": skip > 0,
+        }
+        return JSONResponse(
+            {"status": "success", "data": [_public(b) for b in page], "pagination": pagination}
+        )
 
     async def configure(request: Request) -> JSONResponse:
         config = await request.json()
@@ -157,6 +214,7 @@ def create_app(fake: FakeCalcom | None = None) -> Starlette:
         routes=[
             Route("/v2/slots", slots, methods=["GET"]),
             Route("/v2/bookings", create_booking, methods=["POST"]),
+            Route("/v2/bookings", list_bookings, methods=["GET"]),
             Route("/v2/bookings/{uid}/cancel", cancel_booking, methods=["POST"]),
             Route("/v2/bookings/{uid}/reschedule", reschedule_booking, methods=["POST"]),
             Route("/_fake/config", configure, methods=["POST"]),
@@ -179,8 +237,19 @@ def _taken(fake: FakeCalcom, start: datetime) -> JSONResponse | None:
     return None
 
 
-def _new_booking(fake: FakeCalcom, event_type_id: int, start: datetime, attendee: dict) -> dict:
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _new_booking(
+    fake: FakeCalcom,
+    event_type_id: int,
+    start: datetime,
+    attendee: dict,
+    metadata: dict[str, str] | None = None,
+) -> dict:
     uid = uuid.uuid4().hex[:22]
+    now = datetime.now(UTC)
     booking = {
         "id": next(fake._ids),
         "uid": uid,
@@ -188,6 +257,9 @@ def _new_booking(fake: FakeCalcom, event_type_id: int, start: datetime, attendee
         "eventTypeId": event_type_id,
         "start_dt": start,
         "attendee": attendee,
+        "metadata": metadata or {},
+        "created_at": now,
+        "updated_at": now,
     }
     fake.bookings[uid] = booking
     return booking
@@ -204,7 +276,14 @@ def _public(booking: dict[str, Any]) -> dict[str, Any]:
         "eventTypeId": booking["eventTypeId"],
         "eventType": {"id": booking["eventTypeId"]},
         "rescheduledFromUid": booking.get("rescheduledFromUid"),
+        "rescheduledToUid": booking.get("rescheduledToUid"),
         "attendees": [booking["attendee"]],
+        "hosts": [
+            {"id": fake_host_id, "name": "Host"} for fake_host_id in booking.get("hosts", [])
+        ],
+        "metadata": booking.get("metadata", {}),
+        "createdAt": booking["created_at"].isoformat().replace("+00:00", "Z"),
+        "updatedAt": booking["updated_at"].isoformat().replace("+00:00", "Z"),
     }
 
 

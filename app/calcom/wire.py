@@ -23,6 +23,14 @@ class SlotsResponse(Wire):
     data: dict[str, list[SlotItem]] = Field(default_factory=dict)
 
 
+class Person(Wire):
+    id: ExternalId | None = None
+    name: str | None = Field(None, max_length=500)
+    email: str | None = Field(None, max_length=254)
+    time_zone: str | None = Field(None, alias="timeZone", max_length=64)
+    phone_number: str | None = Field(None, alias="phoneNumber", max_length=64)
+
+
 class Booking(Wire):
     id: int | None = None
     uid: str
@@ -31,11 +39,30 @@ class Booking(Wire):
     end: datetime | None = None
     event_type_id: int | None = Field(None, alias="eventTypeId")
     rescheduled_from_uid: str | None = Field(None, alias="rescheduledFromUid")
+    rescheduled_to_uid: str | None = Field(None, alias="rescheduledToUid")
+    cancellation_reason: str | None = Field(None, alias="cancellationReason")
+    title: str | None = None
+    hosts: list[Person] = Field(default_factory=list)
+    attendees: list[Person] = Field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+    created_at: datetime | None = Field(None, alias="createdAt")
+    updated_at: datetime | None = Field(None, alias="updatedAt")
 
 
 class BookingResponse(Wire):
     status: str
     data: Booking
+
+
+class Pagination(Wire):
+    has_next_page: bool = Field(False, alias="hasNextPage")
+    total_items: int | None = Field(None, alias="totalItems")
+
+
+class BookingsPage(Wire):
+    status: str
+    data: list[Booking] = Field(default_factory=list)
+    pagination: Pagination = Field(default_factory=Pagination)
 
 
 class ErrorBody(Wire):
@@ -46,14 +73,6 @@ class ErrorBody(Wire):
 class ErrorResponse(Wire):
     status: str | None = None
     error: ErrorBody | None = None
-
-
-class Person(Wire):
-    id: ExternalId | None = None
-    name: str | None = Field(None, max_length=500)
-    email: str | None = Field(None, max_length=254)
-    time_zone: str | None = Field(None, alias="timeZone", max_length=64)
-    phone_number: str | None = Field(None, alias="phoneNumber", max_length=64)
 
 
 class Team(Wire):

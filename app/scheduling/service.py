@@ -107,6 +107,7 @@ class ExternalOutcome:
     status: Literal["applied", "known", "ignored"]
     detail: str
     appointment: Appointment | None = None
+    effect: Literal["created", "moved", "cancelled"] | None = None  # when applied
 
 
 class SchedulingService(TenantScoped):
@@ -508,7 +509,7 @@ class SchedulingService(TenantScoped):
         self.session.add(appointment)
         await self.session.flush()
         await self._changed(ChangeKind.BOOKED, appointment)
-        return ExternalOutcome("applied", "appointment created", appointment)
+        return ExternalOutcome("applied", "appointment created", appointment, "created")
 
     async def _external_moved(
         self, appointment: Appointment, booking: ExternalBooking
@@ -526,7 +527,7 @@ class SchedulingService(TenantScoped):
         )
         await self.session.flush()
         await self._changed(ChangeKind.RESCHEDULED, appointment, previous_start=moved_from)
-        return ExternalOutcome("applied", "appointment moved", appointment)
+        return ExternalOutcome("applied", "appointment moved", appointment, "moved")
 
     async def _external_cancelled(self, booking: ExternalBooking) -> ExternalOutcome:
         # Cancellations carry no metadata: matched on the uid alone.
@@ -539,7 +540,7 @@ class SchedulingService(TenantScoped):
         await self.policy.record_external(appointment, Action.CANCEL, reason=booking.reason)
         await self.session.flush()
         await self._changed(ChangeKind.CANCELLED, appointment)
-        return ExternalOutcome("applied", "appointment cancelled", appointment)
+        return ExternalOutcome("applied", "appointment cancelled", appointment, "cancelled")
 
     async def _external_staff(self, service: Service, organizer_id: int | None) -> Staff | None:
         """The organizer when they perform the service, else the first qualified staff."""
@@ -570,12 +571,17 @@ class SchedulingService(TenantScoped):
 
     async def _own_hold(self, booking: ExternalBooking) -> Appointment | None:
         """A booking made from here, echoed back before its uid was stored: the pending
-        hold it belongs to takes the uid (the booking request confirms it)."""
+        hold it belongs to takes the uid (the booking request confirms it). A hold already
+        released (the calendar answered too late) is not revived: the booking is new here."""
         if booking.local_id is None:
             return None
         stmt = (
             self.scoped(Appointment)
-            .where(Appointment.id == booking.local_id, Appointment.calcom_booking_uid.is_(None))
+            .where(
+                Appointment.id == booking.local_id,
+                Appointment.calcom_booking_uid.is_(None),
+                Appointment.status == AppointmentStatus.PENDING,
+            )
             .options(selectinload(Appointment.phases))
         )
         appointment = (await self.session.execute(stmt)).scalar_one_or_none()

@@ -84,6 +84,11 @@ def check_request(spec, request) -> list[str]:
             and key not in source
         ):
             errors.append(f"{parameter['in']} {parameter['name']}: required")
+        allowed = parameter.get("schema", {}).get("enum")
+        if allowed and key in source and source[key] not in allowed:
+            errors.append(
+                f"{parameter['in']} {parameter['name']}: {source[key]!r} not in {allowed}"
+            )
         default = parameter.get("schema", {}).get("default")
         if key == "cal-api-version" and source.get(key) != default:
             errors.append(f"cal-api-version: sent {source.get(key)!r}, spec says {default!r}")
@@ -115,7 +120,9 @@ async def test_every_call_the_client_makes_fits_the_spec(spec, calcom, fake):
     moved = await calcom.reschedule_booking(booking.uid, start.replace(hour=12), "customer asked")
     await calcom.cancel_booking(moved.uid, "ill")
     await calcom.cancel_booking(booking.uid)
-    assert len(fake.requests) == 5
+    await calcom.list_bookings([42, 43], updated_after=start, take=100, skip=0)
+    await calcom.list_bookings([42], created_after=start, take=100, skip=100)
+    assert len(fake.requests) == 7
     for request in fake.requests:
         assert check_request(spec, request) == [], f"{request.method} {request.path}"
 
