@@ -146,7 +146,10 @@ Day = Annotated[date, AfterValidator(_bounded_date)]
 AwareDatetime = Annotated[
     datetime,
     AfterValidator(_bounded_datetime),
-    Field(description="ISO 8601; without an offset it is read in the company's time zone."),
+    Field(
+        description="ISO 8601; without an offset it is read in the branch's time zone (the "
+        "company's when the branch has none)."
+    ),
 ]
 # A moment to book or check: a date alone is refused rather than read as midnight.
 StartDatetime = Annotated[datetime, BeforeValidator(_with_time), AfterValidator(_bounded_datetime)]

@@ -24,8 +24,12 @@ from app.tenancy.schemas import PATCH_DESCRIPTION, patch_field
 START_DESCRIPTION = "ISO 8601. Without an offset it is read in the branch's (or company's) zone."
 # Slots are computed in the branch's zone (the company's when the branch has none).
 SLOT_TIME = "ISO 8601 with the branch's UTC offset (the company's when the branch has no zone)."
-# Appointments are presented in the company's zone.
-APPOINTMENT_TIME = "ISO 8601 with the company's UTC offset."
+# Appointments are presented in their branch's zone.
+APPOINTMENT_TIME = (
+    "ISO 8601 with the UTC offset of the appointment's branch zone (the company's when the "
+    "branch has none)."
+)
+FILTER_ZONE = "without an offset in the zone of `branch_id` when given, else the company's"
 NOTES = "Free text for the salon; line breaks allowed."
 BRANCH = "The branch the appointment is at."
 SERVICE = "The service booked."
@@ -202,8 +206,9 @@ class AppointmentUpdate(Schema):
     )
     notes: Text | None = Field(None, max_length=2000, description=NOTES + " Null clears them.")
     status: Literal["confirmed", "completed", "no_show"] = patch_field(
-        "`completed` or `no_show` after the visit, `confirmed` to confirm it. A cancelled "
-        "appointment cannot change its status (409); to cancel, use POST .../cancel."
+        "`completed` or `no_show` after the visit, `confirmed` to confirm a pending one. Only "
+        "a pending or confirmed appointment can change its status (409 otherwise); to cancel, "
+        "use POST .../cancel."
     )
 
     model_config = {
@@ -315,14 +320,12 @@ class AppointmentRead(ReadSchema):
 class AppointmentFilters(Pagination):
     date_from: AwareDatetime | None = Field(
         None,
-        description="Appointments starting at or after (ISO 8601; without an offset in the "
-        "company's time zone).",
+        description=f"Appointments starting at or after (ISO 8601; {FILTER_ZONE}).",
         examples=["2026-12-01T00:00:00+01:00"],
     )
     date_to: AwareDatetime | None = Field(
         None,
-        description="Appointments starting before (ISO 8601; without an offset in the "
-        "company's time zone).",
+        description=f"Appointments starting before (ISO 8601; {FILTER_ZONE}).",
         examples=["2026-12-08T00:00:00+01:00"],
     )
     staff_id: Id | None = Field(None, description="Only this staff member's appointments.")
@@ -341,8 +344,8 @@ class OrphanRead(ReadSchema):
 
 class ProcessingTimeHealthRead(ReadSchema):
     day: date | None = Field(
-        description="The company's local day checked (today); null only for a report summed "
-        "over all companies."
+        description="Today in the company's zone; each branch's appointments are counted over "
+        "its own local day. Null only for a report summed over all companies."
     )
     healthy: bool = Field(description="False when a split appointment of today lacks phases.")
     split_appointments: int = Field(description="Today's appointments of split services.")

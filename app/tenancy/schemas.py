@@ -80,9 +80,8 @@ CREATED_AT = "When it was created: ISO 8601 in UTC. Set by the service."
 UPDATED_AT = "When it last changed: ISO 8601 in UTC. Set by the service."
 COMPANY_ID = "The company it belongs to."
 COMPANY_TIMEZONE = (
-    "IANA time zone of the company: appointments are shown in it, times sent without an "
-    "offset are read in it (a booking's start in its branch's zone, when the branch has one), "
-    "and branches without a zone of their own use it."
+    "IANA time zone of the company: the zone of every branch without one of its own (times "
+    "are read and shown in the branch's zone)."
 )
 LANGUAGE = "Language the company speaks with its customers: `de` or `en`."
 CALCOM_TEAM = (
@@ -91,8 +90,8 @@ CALCOM_TEAM = (
 )
 IS_ACTIVE_FILTER = "Only active (`true`) or only deactivated (`false`) ones; left out: all."
 BRANCH_ZONE = (
-    "IANA time zone of the branch: its free times and working hours are in it, and a "
-    "requested start without an offset is read in it."
+    "IANA time zone of the branch: its appointments, free times, working hours and staff "
+    "time off are in it, and times sent for it without an offset are read in it."
 )
 BRANCH_TIMEZONE = BRANCH_ZONE + " Null: the company's time zone."
 BRANCH_PHONE = (
@@ -565,12 +564,12 @@ class TimeOffCreate(Schema):
 
     starts_at: AwareDatetime = Field(
         description="Start of the absence: ISO 8601; without an offset it is read in the "
-        "company's time zone.",
+        "staff member's branch zone.",
         examples=["2026-08-03T09:00:00+02:00"],
     )
     ends_at: AwareDatetime = Field(
         description="End of the absence (exclusive), after `starts_at`: ISO 8601; without an "
-        "offset it is read in the company's time zone.",
+        "offset it is read in the staff member's branch zone.",
         examples=["2026-08-14T18:00:00+02:00"],
     )
     reason: Line | None = Field(
@@ -593,12 +592,8 @@ class TimeOffCreate(Schema):
 class TimeOffRead(ReadSchema):
     id: int = Field(description="The time off's id.", examples=[7])
     staff_id: int = Field(description="The staff member who is away.", examples=[1])
-    starts_at: datetime = Field(
-        description="Start of the absence: ISO 8601 with a UTC offset (UTC when listed)."
-    )
-    ends_at: datetime = Field(
-        description="End of the absence (exclusive): ISO 8601 with a UTC offset (UTC when listed)."
-    )
+    starts_at: datetime = Field(description="Start of the absence: ISO 8601 in UTC.")
+    ends_at: datetime = Field(description="End of the absence (exclusive): ISO 8601 in UTC.")
     reason: str | None = Field(description="Why, for the salon's own use; null when not given.")
     created_at: datetime = Field(description=CREATED_AT)
 
@@ -610,14 +605,14 @@ class TimeOffQuery(Pagination):
         None,
         alias="from",
         description="Only time off ending after this moment (ISO 8601; without an offset in "
-        "the company's time zone).",
+        "the staff member's branch zone).",
         examples=["2026-08-01T00:00:00+02:00"],
     )
     until: AwareDatetime | None = Field(
         None,
         alias="to",
         description="Only time off starting before this moment (ISO 8601; without an offset "
-        "in the company's time zone); after `from`.",
+        "in the staff member's branch zone); after `from`.",
         examples=["2026-09-01T00:00:00+02:00"],
     )
 
