@@ -12,13 +12,13 @@ from fastapi_offline import FastAPIOffline
 from app.api import api_router, root_router
 from app.config import Settings, get_settings
 from app.db import utcnow
-from app.deps import authenticate
 from app.errors import add_exception_handlers
 from app.logging import configure_logging
 from app.metrics import Metrics
 from app.middleware import RequestContextMiddleware
 from app.openapi import install_openapi
 from app.ops.runtime import service_runtime
+from app.tenancy.auth import authenticate
 
 DESCRIPTION = """
 Books appointments for multi-branch service businesses (salons first).

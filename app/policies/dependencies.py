@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.deps import CacheDep, CompanyIdDep, SessionDep
+from app.deps import CacheDep, SessionDep
 from app.policies.configuration import PolicyConfigService
 from app.policies.modifications import ModificationHistory
 from app.policies.resolver import PolicyResolver
+from app.tenancy.auth import CompanyIdDep
 
 
 async def _config_service(

@@ -9,12 +9,13 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep, TenantDep
+from app.deps import CacheDep, SessionDep, SettingsDep
 from app.idempotency import IdempotencyGuard
 from app.policies.modifications import Actor, ModificationHistory
 from app.scheduling.availability import AvailabilityService
 from app.scheduling.health import ProcessingTimeHealthService
 from app.scheduling.service import SchedulingService
+from app.tenancy.auth import CompanyIdDep, TenantDep
 
 
 async def _availability_service(

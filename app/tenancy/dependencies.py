@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.deps import CacheDep, CompanyIdDep, SessionDep, SettingsDep
+from app.deps import CacheDep, SessionDep, SettingsDep
+from app.tenancy.auth import CompanyIdDep
 from app.tenancy.branches import BranchService
 from app.tenancy.companies import ApiKeyService, CompanyService
 from app.tenancy.company_settings import CompanySettings

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.deps import AdminDep, CompanyIdDep
 from app.errors import problem_responses
 from app.schemas import IdPath, Page, Pagination
+from app.tenancy.auth import AdminDep, CompanyIdDep
 from app.tenancy.companies import IssuedKey
 from app.tenancy.dependencies import ApiKeyServiceDep, CompanyServiceDep, CurrentCompanyDep
 from app.tenancy.schemas import (
