@@ -7,13 +7,13 @@ from fastapi import Depends
 from app.deps import CacheDep, SessionDep, SettingsDep
 from app.tenancy.auth import CompanyIdDep
 from app.tenancy.branches import BranchService
+from app.tenancy.catalog import CatalogService
 from app.tenancy.companies import ApiKeyService, CompanyService
 from app.tenancy.company_settings import CompanySettings
 from app.tenancy.customers import CustomerService
 from app.tenancy.models import Company
 from app.tenancy.phone_numbers import PhoneNumberService
 from app.tenancy.schedules import ScheduleService
-from app.tenancy.services import CatalogService
 from app.tenancy.staff import StaffService
 
 
