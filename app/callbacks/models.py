@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, TenantMixin, TimestampMixin, UTCDateTime
@@ -51,6 +51,9 @@ class CallbackRequest(IdMixin, TimestampMixin, TenantMixin, Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Times staff tried to reach the caller (`contacted`); 3 or more makes an overdue
+    # request's escalation `multiple_attempts_failed`.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class EscalationReason(enum.StrEnum):

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, TenantMixin, TimestampMixin, UTCDateTime
@@ -60,8 +60,11 @@ class NotificationConfiguration(IdMixin, TimestampMixin, TenantMixin, Base):
 
 class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a dispatcher; back to pending if it dies meanwhile
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
 
 
 class NotificationDelivery(IdMixin, TimestampMixin, TenantMixin, Base):
@@ -72,10 +75,23 @@ class NotificationDelivery(IdMixin, TimestampMixin, TenantMixin, Base):
 
     event_type: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))
-    recipient: Mapped[str] = mapped_column(String(254))
+    # E-mail address or E.164 phone; null when the recipient has none for the channel (the
+    # dispatcher then falls back or skips, saying why).
+    recipient: Mapped[str | None] = mapped_column(String(254))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the message is about, so a cancellation can cancel its reminders and a listing
+    # can filter; and the delivery this one stands in for on the fallback channel.
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    callback_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("callback_requests.id", ondelete="CASCADE"), index=True
+    )
+    fallback_of: Mapped[int | None] = mapped_column(
+        ForeignKey("notification_deliveries.id", ondelete="SET NULL")
+    )
