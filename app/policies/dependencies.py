@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.deps import CacheDep, SessionDep
-from app.policies.configuration import PolicyConfigService
+from app.policies.config_service import PolicyConfigService
 from app.policies.modifications import ModificationHistory
 from app.policies.resolver import PolicyResolver
 from app.tenancy.auth import CompanyIdDep

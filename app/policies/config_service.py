@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cache import Cache
 from app.db import utcnow
 from app.errors import NotFoundError, ValidationFailedError
-from app.policies.configs import validate_config
+from app.policies.config_keys import validate_config
 from app.policies.errors import OverrideCycleError
 from app.policies.models import PolicyConfiguration, PolicyLevel
 from app.policies.resolver import policy_cache

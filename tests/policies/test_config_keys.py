@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.policies.configs import InvalidPolicyConfigError, validate_config
+from app.policies.config_keys import InvalidPolicyConfigError, validate_config
 
 
 def errors_of(policy_type, config):
