@@ -42,25 +42,7 @@ OWN_ERROR_BODIES = {
 
 # Parameters declared in router signatures outside the model modules that still lack a
 # description, with where to add it. Remove an entry once it is described there.
-UNDESCRIBED_PARAMETERS = {
-    ("post", "/webhooks/calcom", "header", "x-cal-signature-256"): (
-        "app/calcom/router.py receive_calcom_webhook: Header(description=...)"
-    ),
-    ("get", "/api/v1/ops/processing-time-health", "query", "fix"): (
-        "app/scheduling/router.py processing_time_health: Query(description=...)"
-    ),
-    **{
-        (method, "/api/v1/policies/{level}/{entity_id}/{policy_type}", "path", name): (
-            f"app/policies/router.py {operation}: {name}: Annotated[..., Path(description=...)]"
-        )
-        for method, operation in (
-            ("put", "put_policy"),
-            ("get", "get_policy"),
-            ("delete", "delete_policy"),
-        )
-        for name in ("level", "policy_type")
-    },
-}
+UNDESCRIBED_PARAMETERS: dict[tuple[str, str, str, str], str] = {}
 
 _DEFAULT_AGAIN = "null returns the key to its default (the stored settings are merge-patched)"
 # Every PATCH body property (nested ones included) documented nullable, and what null does.

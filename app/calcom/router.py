@@ -24,7 +24,10 @@ async def receive_calcom_webhook(
     session: SessionDep,
     cache: CacheDep,
     settings: SettingsDep,
-    x_cal_signature_256: Annotated[str | None, Header()] = None,
+    x_cal_signature_256: Annotated[
+        str | None,
+        Header(description="Lowercase hex HMAC-SHA256 of the raw body, keyed with the secret."),
+    ] = None,
 ) -> dict:
     """Verified with `x-cal-signature-256` over the raw body; a redelivered event changes
     nothing; BOOKING_CREATED / RESCHEDULED / CANCELLED update local appointments, PING and

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from app.errors import problem_responses
 from app.policies.dependencies import (
@@ -23,6 +23,11 @@ from app.policies.schemas import (
 from app.schemas import IdPath, Page
 
 router = APIRouter()
+LevelPath = Annotated[
+    PolicyLevel,
+    Path(description="The level the policy is set on: company, branch, service or staff."),
+]
+PolicyTypePath = Annotated[PolicyType, Path(description="cancellation, reschedule or recurring.")]
 TARGET = "/policies/{level}/{entity_id}/{policy_type}"
 
 
@@ -71,9 +76,9 @@ async def list_policies(
     },
 )
 async def put_policy(
-    level: PolicyLevel,
+    level: LevelPath,
     entity_id: IdPath,
-    policy_type: PolicyType,
+    policy_type: PolicyTypePath,
     body: PolicyWrite,
     policies: PolicyConfigServiceDep,
     response: Response,
@@ -93,7 +98,10 @@ async def put_policy(
     responses=problem_responses(401, 403, 404),
 )
 async def get_policy(
-    level: PolicyLevel, entity_id: IdPath, policy_type: PolicyType, policies: PolicyConfigServiceDep
+    level: LevelPath,
+    entity_id: IdPath,
+    policy_type: PolicyTypePath,
+    policies: PolicyConfigServiceDep,
 ):
     return await policies.get(level, entity_id, policy_type)
 
@@ -106,7 +114,10 @@ async def get_policy(
     responses=problem_responses(401, 403, 404),
 )
 async def delete_policy(
-    level: PolicyLevel, entity_id: IdPath, policy_type: PolicyType, policies: PolicyConfigServiceDep
+    level: LevelPath,
+    entity_id: IdPath,
+    policy_type: PolicyTypePath,
+    policies: PolicyConfigServiceDep,
 ) -> None:
     await policies.delete(level, entity_id, policy_type)
 

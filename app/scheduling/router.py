@@ -245,7 +245,12 @@ async def list_appointment_modifications(
     summary="Do today's split appointments have their phases?",
     responses=problem_responses(401, 403),
 )
-async def processing_time_health(health: HealthServiceDep, fix: bool = False):
+async def processing_time_health(
+    health: HealthServiceDep,
+    fix: Annotated[
+        bool, Query(description="Rebuild the missing phases of today's split appointments.")
+    ] = False,
+):
     """Counts today's appointments of split services (in the company's zone), how many have
     phase rows, and lists the orphans. `fix=true` rebuilds the missing phases."""
     return await health.check(fix=fix)
