@@ -72,6 +72,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
 
+from app.spoken import (
+    MONTH_NAMES,
+    Lang,
+    checked_language,
+    speak_date,
+    speak_datetime,
+    speak_time,
+)
+
 __all__ = [
     "AFTERNOON",
     "EVENING",
@@ -96,7 +105,6 @@ __all__ = [
     "understand",
 ]
 
-Lang = Literal["de", "en"]
 Needs = Literal["date", "time"]
 Reason = Literal["missing", "unparseable", "impossible", "past", "conflict", "nonexistent"]
 WindowName = Literal["morning", "noon", "afternoon", "evening"]
@@ -1162,78 +1170,6 @@ def _understand(
 # Speaking
 # --------------------------------------------------------------------------------------------
 
-_WEEKDAY_NAMES = {
-    "de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
-_MONTH_NAMES = {
-    "de": [
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
-
-
-def _lang(lang: str) -> Lang:
-    if lang not in ("de", "en"):
-        raise ValueError(f"unsupported language {lang!r}")
-    return lang  # type: ignore[return-value]
-
-
-def speak_date(day: date, lang: Lang, *, today: date | None = None) -> str:
-    """ "Dienstag, 8. Dezember" / "Tuesday 8 December" (+ the year if not today's year)."""
-    lang = _lang(lang)
-    weekday = _WEEKDAY_NAMES[lang][day.weekday()]
-    month = _MONTH_NAMES[lang][day.month - 1]
-    spoken = f"{weekday}, {day.day}. {month}" if lang == "de" else f"{weekday} {day.day} {month}"
-    if today is not None and today.year != day.year:
-        spoken += f" {day.year}"
-    return spoken
-
-
-def speak_time(wall: WallTime, lang: Lang) -> str:
-    """ "14:30 Uhr", "14 Uhr" / "2:30 pm", "2 pm", "12 noon", "12 midnight"."""
-    lang = _lang(lang)
-    hour, minute = wall.hour, wall.minute
-    if lang == "de":
-        return f"{hour}:{minute:02d} Uhr" if minute else f"{hour} Uhr"
-    if minute == 0 and hour in (0, 12):
-        return "12 noon" if hour == 12 else "12 midnight"
-    suffix = "am" if hour < 12 else "pm"
-    hour12 = hour % 12 or 12
-    return f"{hour12}:{minute:02d} {suffix}" if minute else f"{hour12} {suffix}"
-
-
-def speak_datetime(dt: datetime, lang: Lang, *, today: date | None = None) -> str:
-    """ "Dienstag, 8. Dezember um 14:30 Uhr" / "Tuesday 8 December at 2:30 pm"."""
-    joiner = " um " if _lang(lang) == "de" else " at "
-    return speak_date(dt.date(), lang, today=today) + joiner + speak_time(dt.time(), lang)
-
-
 _WINDOW_WORDS = {
     "de": {
         "morning": "vormittags",
@@ -1252,12 +1188,12 @@ _WINDOW_WORDS = {
 
 def speak_window(window: Window, lang: Lang) -> str:
     """ "vormittags", "nachmittags" / "in the morning", "around noon"."""
-    return _WINDOW_WORDS[_lang(lang)][window.name]
+    return _WINDOW_WORDS[checked_language(lang)][window.name]
 
 
 def speak_alternatives(starts: Sequence[datetime], lang: Lang, *, today: date | None = None) -> str:
     """At most two starts: "A oder B" / "A or B"; a second one on the same day by time only."""
-    lang = _lang(lang)
+    lang = checked_language(lang)
     chosen = list(starts[:2])
     if not chosen:
         return ""
@@ -1302,7 +1238,7 @@ def ask(understanding: Understanding, lang: Lang) -> str:
     """The question for what is missing: why (if it helps), then what (at most 2 sentences)."""
     if understanding.needs is None:
         raise ValueError("nothing to ask: the date and time were understood")
-    questions = _QUESTIONS[_lang(lang)]
+    questions = _QUESTIONS[checked_language(lang)]
     question = questions[(understanding.needs, "ask")]
     why = questions.get((understanding.needs, understanding.reason or ""))
     return f"{why} {question}" if why else question
@@ -1316,7 +1252,7 @@ MAX_MESSAGE_CHARS = 250
 MAX_SENTENCES = 2
 
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
-_MONTH_WORDS = frozenset(m.lower() for names in _MONTH_NAMES.values() for m in names)
+_MONTH_WORDS = frozenset(m.lower() for names in MONTH_NAMES.values() for m in names)
 _ABBREVIATION = re.compile(
     r"(?:\b(?:dr|prof|nr|st|str|ca|bzw|hr|fr|frau|mr|mrs|ms|vs|inkl|evtl|ggf|z\.b|u\.a|e\.g|i\.e))$",
     re.IGNORECASE,
