@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.calcom.router import router as calcom_router
 from app.callbacks.router import router as callbacks_router
+from app.notifications.router import router as notifications_router
 from app.ops.router import router as ops_router
 from app.policies.router import router as policies_router
 from app.scheduling.router import router as scheduling_router
@@ -18,3 +19,4 @@ api_router.include_router(tenancy_router)
 api_router.include_router(scheduling_router)
 api_router.include_router(policies_router)
 api_router.include_router(callbacks_router, tags=["callbacks"])
+api_router.include_router(notifications_router)

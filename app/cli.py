@@ -34,9 +34,11 @@ from app.cache import MemoryCache
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, transaction, utcnow
 from app.errors import DomainError
-from app.ops.jobs import parse_since, reconcile_calcom
+from app.logging import configure_logging
+from app.ops.jobs import dispatch_notifications, escalation_task, parse_since, reconcile_calcom
 from app.ops.runtime import service_runtime
 from app.ops.seed import DEMO_SLUG, seed_demo
+from app.ops.worker import Task, run_worker, standard_tasks
 from app.scheduling.health import ProcessingTimeHealthService
 from app.tenancy.companies import ApiKeyService, CompanyService
 
@@ -103,6 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reconcile.add_argument("--company", type=int, help="one company only (default: all)")
     reconcile.set_defaults(handler=run_reconcile_calcom)
+    dispatch = job.add_parser(
+        "dispatch-notifications", help="send the notifications that are due (e-mail, SMS, ...)"
+    )
+    dispatch.add_argument("--once", action="store_true", help="one pass, then exit")
+    dispatch.add_argument("--limit", type=int, help="at most this many messages per pass")
+    dispatch.set_defaults(handler=run_dispatch_notifications)
+
+    worker = commands.add_parser(
+        "worker", help="run the notification dispatcher, callback escalation and reconcile"
+    )
+    worker.set_defaults(handler=run_worker_command)
     return parser
 
 
@@ -244,6 +257,39 @@ async def run_reconcile_calcom(args: argparse.Namespace, settings: Settings) -> 
         pass  # refuses an unmigrated database with the command that fixes it
     async with service_runtime(settings) as runtime:
         return await reconcile_calcom(runtime, since, args.company)
+
+
+async def run_dispatch_notifications(args: argparse.Namespace, settings: Settings) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise CliError("--limit must be 1 or more")
+    async with _database(settings):
+        pass  # refuses an unmigrated database with the command that fixes it
+    async with service_runtime(settings) as runtime:
+        if args.once:
+            await dispatch_notifications(runtime, limit=args.limit)
+            return 0
+        print(
+            f"Dispatching every {settings.worker_dispatch_seconds:g} s; Ctrl-C stops "
+            f"(or `{_self()} worker` for every job)."
+        )
+        tasks = [
+            Task(
+                "dispatch-notifications",
+                settings.worker_dispatch_seconds,
+                lambda: dispatch_notifications(runtime, limit=args.limit),
+            )
+        ]
+        await run_worker(runtime, tasks)
+    return 0
+
+
+async def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
+    configure_logging(settings.log_level, settings.log_format)
+    async with _database(settings):
+        pass
+    async with service_runtime(settings) as runtime:
+        await run_worker(runtime, standard_tasks(runtime, escalation_task(runtime)))
+    return 0
 
 
 def _settings() -> Settings:

@@ -74,6 +74,17 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Open time before one probe."
     )
     retell_api_key: str | None = None
+    vapi_secret: str | None = None
+
+    smtp_host: str | None = Field(None, description="Unset: e-mail cannot be sent.")
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_from: str = "Booking <no-reply@booking.example>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    sms_provider_url: str | None = Field(None, description="Unset: SMS/WhatsApp/push fail.")
+    sms_provider_token: str | None = None
+    worker_dispatch_seconds: float = Field(15.0, gt=0, description="Dispatcher interval.")
 
     default_timezone: str = "Europe/Berlin"
     default_language: Literal["de", "en"] = "de"

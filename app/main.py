@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(settings, metrics) as runtime:
+        async with service_runtime(settings, metrics, lambda: app.state.now()) as runtime:
             app.state.engine = runtime.engine
             app.state.sessionmaker = runtime.sessionmaker
             app.state.cache = runtime.cache

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from app.calcom.errors import CalcomError
 from app.calcom.reconcile import CalcomReconciler, ReconcileSummary
+from app.notifications.channels import Channels
+from app.notifications.dispatcher import Dispatcher, DispatchSummary
 from app.ops.runtime import Runtime
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
@@ -68,3 +70,34 @@ async def reconcile_calcom(
         f"{summary.line}"
     )
     return 0
+
+
+async def dispatch_notifications(
+    runtime: Runtime,
+    *,
+    limit: int | None = None,
+    out: Callable[[str], None] = print,
+) -> DispatchSummary:
+    """One pass: send what is due now (at most `limit`)."""
+    dispatcher = Dispatcher(
+        runtime.sessionmaker,
+        Channels(runtime.settings, runtime.http),
+        clock=runtime.clock,
+        progress=lambda line: out(f"  {line}"),
+    )
+    summary = await dispatcher.run(limit)
+    out(summary.line)
+    return summary
+
+
+def escalation_task(runtime: Runtime) -> Callable[[], Awaitable[object]] | None:
+    """The callback escalation job for the worker (None until callbacks provide it)."""
+    try:
+        from app.callbacks.escalation import escalate_overdue
+    except ImportError:
+        return None
+
+    async def escalate() -> object:
+        return await escalate_overdue(runtime.sessionmaker, clock=runtime.clock)
+
+    return escalate

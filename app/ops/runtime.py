@@ -5,22 +5,28 @@ integrations that implement them, so no domain package imports an integration.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.cache import MemoryCache, RedisCache, create_cache
+from app.cache import Cache, MemoryCache, RedisCache, create_cache
 from app.calcom.calendar import CalcomCalendar
 from app.calcom.client import CalcomClient
 from app.calcom.dependencies import create_calcom_client
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_sessionmaker, utcnow
 from app.invalidation import generation_source
 from app.metrics import Metrics
-from app.scheduling.ports import CalendarPort, ChangeListener
+from app.notifications.events import catalogue
+from app.notifications.outbox import NotificationOutbox
+from app.scheduling.ports import AppointmentChange, CalendarPort, ChangeListener
+
+logger = logging.getLogger("app.ops.runtime")
 
 
 @dataclass
@@ -35,12 +41,27 @@ class Runtime:
     # Scheduling's ports: the external calendar, and who hears of appointment changes.
     calendar: CalendarPort | None
     appointment_listeners: list[ChangeListener] = field(default_factory=list)
+    clock: Callable[[], datetime] = utcnow
+
+
+def outbox_listener(cache: Cache, clock: Callable[[], datetime]) -> ChangeListener:
+    """Every appointment change writes its notifications in its own transaction."""
+
+    async def write(session: AsyncSession, change: AppointmentChange) -> None:
+        appointment = change.appointment
+        outbox = NotificationOutbox(session, appointment.company_id, cache, clock)
+        await outbox.appointment_changed(str(change.kind), appointment, change.details)
+
+    return write
 
 
 @asynccontextmanager
 async def service_runtime(
-    settings: Settings, metrics: Metrics | None = None
+    settings: Settings,
+    metrics: Metrics | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> AsyncIterator[Runtime]:
+    """`clock`: the app's clock (tests pin it), read by the notification outbox."""
     metrics = metrics or Metrics()
     engine = create_engine(
         settings.database_url,
@@ -55,6 +76,7 @@ async def service_runtime(
         # Copies are served once Redis holds the database's generations (app.invalidation).
         await cache.start(generation_source(sessionmaker))
         calcom = create_calcom_client(settings, http, cache, metrics)
+        await _load_event_catalogue(sessionmaker)
         yield Runtime(
             settings=settings,
             metrics=metrics,
@@ -64,8 +86,20 @@ async def service_runtime(
             http=http,
             calcom=calcom,
             calendar=CalcomCalendar(calcom, cache) if calcom is not None else None,
+            appointment_listeners=[outbox_listener(cache, clock)],
+            clock=clock,
         )
     finally:
         await http.aclose()
         await cache.close()
         await engine.dispose()
+
+
+async def _load_event_catalogue(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Read the notification events once at start, not during the first booking. A database
+    that cannot answer yet (down, not migrated) is left to the first request."""
+    try:
+        async with sessionmaker() as session:
+            await catalogue(session)
+    except Exception as exc:
+        logger.warning("notifications.catalogue_not_loaded", extra={"error": repr(exc)[:200]})

@@ -304,7 +304,7 @@ class SchedulingService(TenantScoped):
         appointment.status = AppointmentStatus.CANCELLED
         if reason:
             appointment.notes = f"{appointment.notes}\n{reason}" if appointment.notes else reason
-        await self.policy.record(appointment, permit, reason=reason)
+        modification = await self.policy.record(appointment, permit, reason=reason)
         await self.session.flush()
         if self.calendar is not None and appointment.calcom_booking_uid is not None:
             try:
@@ -316,7 +316,9 @@ class SchedulingService(TenantScoped):
                 logger.info("calendar.cancel_unknown_booking", extra={"id": appointment.id})
             except CalendarError as exc:
                 raise _unavailable("cancel") from exc
-        await self._changed(ChangeKind.CANCELLED, appointment)
+        await self._changed(
+            ChangeKind.CANCELLED, appointment, details={"fee": str(modification.fee_charged)}
+        )
         return appointment
 
     async def change_service(self, appointment: Appointment, service_id: int) -> None:
@@ -537,9 +539,13 @@ class SchedulingService(TenantScoped):
         if appointment.status == AppointmentStatus.CANCELLED:
             return ExternalOutcome("known", "already cancelled", appointment)
         appointment.status = AppointmentStatus.CANCELLED
-        await self.policy.record_external(appointment, Action.CANCEL, reason=booking.reason)
+        modification = await self.policy.record_external(
+            appointment, Action.CANCEL, reason=booking.reason
+        )
         await self.session.flush()
-        await self._changed(ChangeKind.CANCELLED, appointment)
+        await self._changed(
+            ChangeKind.CANCELLED, appointment, details={"fee": str(modification.fee_charged)}
+        )
         return ExternalOutcome("applied", "appointment cancelled", appointment, "cancelled")
 
     async def _external_staff(self, service: Service, organizer_id: int | None) -> Staff | None:
@@ -603,13 +609,17 @@ class SchedulingService(TenantScoped):
     # --- internals -------------------------------------------------------------------------
 
     async def _changed(
-        self, kind: ChangeKind, appointment: Appointment, previous_start: datetime | None = None
+        self,
+        kind: ChangeKind,
+        appointment: Appointment,
+        previous_start: datetime | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         """Every appointment change ends here: the cached availability goes stale with the
         commit, and every listener (e.g. the notification outbox) writes in this
         transaction."""
         await self._invalidate()
-        change = AppointmentChange(kind, appointment, previous_start)
+        change = AppointmentChange(kind, appointment, previous_start, details or {})
         for listener in self.listeners:
             await listener(self.session, change)
 
