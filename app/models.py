@@ -27,7 +27,7 @@ from app.tenancy.models import (
     WorkingHours,
     staff_services,
 )
-from app.voice.models import Call
+from app.voice.models import Call, CallInvocation
 from app.webhook_log import WebhookEvent
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "Branch",
     "CacheGeneration",
     "Call",
+    "CallInvocation",
     "CallbackEscalation",
     "CallbackRequest",
     "Company",

@@ -46,6 +46,8 @@ EXPECTED_TABLES = {
     "idempotency_keys",
     # The record of cache invalidations (app.invalidation).
     "cache_generations",
+    # Every function a voice agent called (app.voice).
+    "call_invocations",
 }
 CHANNELS = {"email", "sms", "whatsapp", "push"}
 

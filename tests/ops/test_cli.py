@@ -60,11 +60,11 @@ class TestMigrate:
         code, out, _ = _run(capsys, "migrate")
 
         assert code == 0
-        assert len(_tables(database)) == 24
+        assert len(_tables(database)) == 25
         assert _count(database, "notification_event_mappings") == 13
         assert "current revision: none" in out
         assert "Running upgrade -> 0001" in out
-        assert "24 tables" in out
+        assert "25 tables" in out
 
     def test_second_run_has_nothing_to_do(self, database, capsys):
         _run(capsys, "migrate")
@@ -85,7 +85,7 @@ class TestMigrate:
         code, _, _ = _run(capsys, "migrate")
 
         assert code == 0
-        assert len(_tables(database)) == 24
+        assert len(_tables(database)) == 25
 
     def test_missing_alembic_config_is_named(self, database, tmp_path, monkeypatch, capsys):
         monkeypatch.setenv("ALEMBIC_CONFIG", str(tmp_path / "nowhere.ini"))
