@@ -27,6 +27,7 @@ TRANSITION_ERRORS = problem_responses(401, 403, 404, 409, 422)
     "",
     response_model=CallbackRead,
     status_code=status.HTTP_201_CREATED,
+    response_description="Created: a new `pending` request; `merged` is false.",
     summary="Ask for a callback (merged into the caller's open request when there is one)",
     responses={
         200: {
