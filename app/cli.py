@@ -35,7 +35,12 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker, transaction, utcnow
 from app.errors import DomainError
 from app.logging import configure_logging
-from app.ops.jobs import dispatch_notifications, escalation_task, parse_since, reconcile_calcom
+from app.ops.jobs import (
+    dispatch_notifications,
+    escalate_callbacks,
+    parse_since,
+    reconcile_calcom,
+)
 from app.ops.runtime import service_runtime
 from app.ops.seed import DEMO_SLUG, seed_demo
 from app.ops.worker import Task, run_worker, standard_tasks
@@ -111,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     dispatch.add_argument("--once", action="store_true", help="one pass, then exit")
     dispatch.add_argument("--limit", type=int, help="at most this many messages per pass")
     dispatch.set_defaults(handler=run_dispatch_notifications)
+    escalate = job.add_parser(
+        "escalate-callbacks",
+        help="escalate overdue callback requests (once per SLA period; the worker does this "
+        "every minute)",
+    )
+    escalate.add_argument("--company", type=int, help="one company only (default: all)")
+    escalate.set_defaults(handler=run_escalate_callbacks)
 
     worker = commands.add_parser(
         "worker", help="run the notification dispatcher, callback escalation and reconcile"
@@ -259,6 +271,14 @@ async def run_reconcile_calcom(args: argparse.Namespace, settings: Settings) -> 
         return await reconcile_calcom(runtime, since, args.company)
 
 
+async def run_escalate_callbacks(args: argparse.Namespace, settings: Settings) -> int:
+    async with _database(settings):
+        pass  # refuses an unmigrated database with the command that fixes it
+    async with service_runtime(settings) as runtime:
+        await escalate_callbacks(runtime, args.company)
+    return 0
+
+
 async def run_dispatch_notifications(args: argparse.Namespace, settings: Settings) -> int:
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit must be 1 or more")
@@ -288,7 +308,7 @@ async def run_worker_command(args: argparse.Namespace, settings: Settings) -> in
     async with _database(settings):
         pass
     async with service_runtime(settings) as runtime:
-        await run_worker(runtime, standard_tasks(runtime, escalation_task(runtime)))
+        await run_worker(runtime, standard_tasks(runtime))
     return 0
 
 

@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.calcom = runtime.calcom
             app.state.calendar = runtime.calendar
             app.state.appointment_listeners = runtime.appointment_listeners
+            app.state.callback_listeners = runtime.callback_listeners
             yield
 
     # FastAPIOffline serves Swagger UI and ReDoc from the package, not from a CDN.

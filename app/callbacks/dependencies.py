@@ -21,7 +21,7 @@ async def _callback_service(
         company_id,
         clock=request.app.state.now,
         default_region=settings.default_phone_region,
-        listeners=getattr(request.app.state, "callback_listeners", ()),
+        listeners=request.app.state.callback_listeners,
     )
 
 

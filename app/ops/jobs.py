@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.calcom.errors import CalcomError
 from app.calcom.reconcile import CalcomReconciler, ReconcileSummary
+from app.callbacks.escalation import EscalationSummary, escalate_overdue
 from app.notifications.channels import Channels
 from app.notifications.dispatcher import Dispatcher, DispatchSummary
 from app.ops.runtime import Runtime
@@ -90,14 +91,25 @@ async def dispatch_notifications(
     return summary
 
 
-def escalation_task(runtime: Runtime) -> Callable[[], Awaitable[object]] | None:
-    """The callback escalation job for the worker (None until callbacks provide it)."""
-    try:
-        from app.callbacks.escalation import escalate_overdue
-    except ImportError:
-        return None
+def escalation_task(runtime: Runtime) -> Callable[[], Awaitable[object]]:
+    """The callback escalation job, as the worker runs it."""
 
     async def escalate() -> object:
         return await escalate_overdue(runtime.sessionmaker, clock=runtime.clock)
 
     return escalate
+
+
+async def escalate_callbacks(
+    runtime: Runtime, company_id: int | None = None, *, out: Callable[[str], None] = print
+) -> EscalationSummary:
+    """One pass: every overdue open callback request escalated (once per SLA period)."""
+    out("Escalating overdue callback requests ...")
+    summary = await escalate_overdue(
+        runtime.sessionmaker,
+        clock=runtime.clock,
+        company_id=company_id,
+        progress=lambda line: out(f"  {line}"),
+    )
+    out(summary.line)
+    return summary

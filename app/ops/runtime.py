@@ -18,6 +18,8 @@ from app.cache import Cache, MemoryCache, RedisCache, create_cache
 from app.calcom.calendar import CalcomCalendar
 from app.calcom.client import CalcomClient
 from app.calcom.dependencies import create_calcom_client
+from app.callbacks.models import CallbackRequest
+from app.callbacks.service import CallbackListener
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, utcnow
 from app.invalidation import generation_source
@@ -41,6 +43,7 @@ class Runtime:
     # Scheduling's ports: the external calendar, and who hears of appointment changes.
     calendar: CalendarPort | None
     appointment_listeners: list[ChangeListener] = field(default_factory=list)
+    callback_listeners: list[CallbackListener] = field(default_factory=list)
     clock: Callable[[], datetime] = utcnow
 
 
@@ -51,6 +54,16 @@ def outbox_listener(cache: Cache, clock: Callable[[], datetime]) -> ChangeListen
         appointment = change.appointment
         outbox = NotificationOutbox(session, appointment.company_id, cache, clock)
         await outbox.appointment_changed(str(change.kind), appointment, change.details)
+
+    return write
+
+
+def callback_outbox_listener(cache: Cache, clock: Callable[[], datetime]) -> CallbackListener:
+    """A new callback request tells the staff who should call back, in its transaction."""
+
+    async def write(session: AsyncSession, callback: CallbackRequest, event: str) -> None:
+        outbox = NotificationOutbox(session, callback.company_id, cache, clock)
+        await outbox.callback_received(callback)
 
     return write
 
@@ -87,6 +100,7 @@ async def service_runtime(
             calcom=calcom,
             calendar=CalcomCalendar(calcom, cache) if calcom is not None else None,
             appointment_listeners=[outbox_listener(cache, clock)],
+            callback_listeners=[callback_outbox_listener(cache, clock)],
             clock=clock,
         )
     finally:

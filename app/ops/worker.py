@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from app.ops.jobs import dispatch_notifications, reconcile_calcom
+from app.ops.jobs import dispatch_notifications, escalation_task, reconcile_calcom
 from app.ops.runtime import Runtime
 
 logger = logging.getLogger("app.worker")
@@ -81,19 +81,16 @@ class Worker:
         )
 
 
-def standard_tasks(
-    runtime: Runtime, escalate: Callable[[], Awaitable[object]] | None = None
-) -> list[Task]:
+def standard_tasks(runtime: Runtime) -> list[Task]:
     quiet: Callable[[str], None] = lambda line: None  # noqa: E731  (the worker logs results)
     tasks = [
         Task(
             "dispatch-notifications",
             runtime.settings.worker_dispatch_seconds,
             lambda: dispatch_notifications(runtime, out=quiet),
-        )
+        ),
+        Task("escalate-callbacks", ESCALATION_SECONDS, escalation_task(runtime)),
     ]
-    if escalate is not None:
-        tasks.append(Task("escalate-callbacks", ESCALATION_SECONDS, escalate))
     if runtime.calcom is not None:
 
         async def reconcile() -> int:

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Tenant, display_prefix, generate_api_key, hash_api_key
 from app.cache import Cache
 from app.db import utcnow
-from app.errors import NotFoundError, PermissionDeniedError
+from app.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from app.invalidation import GenerationCache
 from app.repository import TenantScoped
 from app.schemas import Page
 from app.tenancy.company_settings import OPERATOR_KEYS, CompanySettings, merge_settings
 from app.tenancy.errors import DuplicateError
-from app.tenancy.models import ApiKey, Company
+from app.tenancy.models import ApiKey, Company, Staff
 
 # Resolved keys are cached so the hot path needs no database read. Revoking a key and any
 # change to a company (deactivation, rate limit) bump the generation in the same
@@ -90,13 +90,30 @@ class CompanyService:
                     field=f"body.settings.{refused[0]}",
                 )
             merged = merge_settings(company.settings, patch)
-            company.settings = CompanySettings.model_validate(merged).stored()
+            validated = CompanySettings.model_validate(merged)
+            if patch.get("callback_escalation_staff_id") is not None:
+                await self._require_active_staff(company, validated.callback_escalation_staff_id)
+            company.settings = validated.stored()
         for field, value in changes.items():
             setattr(company, field, value)
         await self._flush_unique(company)
         # Keys resolved before this change carry the old state (active, rate limit).
         await auth_cache(self.cache).invalidate(self.session)
         return company
+
+    async def _require_active_staff(self, company: Company, staff_id: int | None) -> None:
+        """Overdue callbacks go to this person: another company's or a departed staff
+        member would silently send them nowhere."""
+        found = await self.session.scalar(
+            select(Staff.id).where(
+                Staff.id == staff_id, Staff.company_id == company.id, Staff.is_active.is_(True)
+            )
+        )
+        if found is None:
+            raise ValidationFailedError(
+                "body.settings.callback_escalation_staff_id",
+                f"no active staff member {staff_id} in this company",
+            )
 
     async def _flush_unique(self, company: Company) -> None:
         """Flush, answering 409 for a slug or Cal.com team another company holds."""

@@ -66,7 +66,7 @@ def _voice(request: Request) -> VoiceService:
         clock=state.now,
         calendar=state.calendar,
         appointment_listeners=state.appointment_listeners,
-        callback_listeners=getattr(state, "callback_listeners", ()),
+        callback_listeners=state.callback_listeners,
     )
 
 

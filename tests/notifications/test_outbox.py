@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.notifications.models import NotificationDelivery
 from app.scheduling.schemas import AppointmentCreate
 from app.scheduling.service import SchedulingService
+from app.tenancy.models import Staff
 from tests.salon import NOW, booking, local
 
 # Tuesday 8 December 2026, 10:00 in Berlin: all three reminders are still ahead.
@@ -154,3 +155,35 @@ class TestChanges:
         again = await company_client.post(f"/api/v1/appointments/{appointment['id']}/{action}")
         assert again.status_code == 409
         assert again.json()["current_status"] == done.json()["status"]
+
+
+class TestCallbackRequest:
+    @pytest.fixture
+    async def reachable_staff(self, db, salon):
+        """Anna has an e-mail address; Ben has none (he cannot be told by e-mail)."""
+        async with db() as session:
+            anna = await session.get(Staff, salon.anna_id)
+            anna.email = "anna@salon.example"
+            await session.commit()
+
+    async def test_a_new_request_tells_the_branch_staff_in_its_transaction(
+        self, company_client, salon, db, reachable_staff
+    ):
+        response = await company_client.post(
+            "/api/v1/callbacks", json={"phone": "+4915112345678", "reason": "Farbe"}
+        )
+        assert response.status_code == 201, response.text
+        (told,) = await rows(db, callback_request_id=response.json()["id"])
+        assert told.event_type == "callback_request_received"
+        assert told.recipient == "anna@salon.example"
+        assert told.status == "pending"
+
+    async def test_a_merged_request_tells_nobody_again(
+        self, company_client, salon, db, reachable_staff
+    ):
+        for reason in ("Farbe", "Noch eine Frage"):
+            response = await company_client.post(
+                "/api/v1/callbacks", json={"phone": "+4915112345678", "reason": reason}
+            )
+        assert response.json()["merged"] is True
+        assert len(await rows(db, event_type="callback_request_received")) == 1

@@ -37,6 +37,14 @@ def test_dispatch_once_prints_its_summary(tmp_path):
     assert result.stdout.strip().endswith("sent 0, retried 0, fallback 0, failed 0, skipped 0")
 
 
+def test_escalate_callbacks_once_prints_its_summary(tmp_path):
+    assert _cli(tmp_path, "migrate").returncode == 0
+    result = _cli(tmp_path, "jobs", "escalate-callbacks")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "Escalating overdue callback requests ..."
+    assert result.stdout.strip().endswith("escalated 0, skipped 0")
+
+
 def test_dispatch_refuses_an_unmigrated_database_saying_what_to_do(tmp_path):
     result = _cli(tmp_path, "jobs", "dispatch-notifications", "--once")
     assert result.returncode == 1
@@ -57,7 +65,8 @@ def test_the_worker_logs_json_runs_its_jobs_and_stops_cleanly_on_sigterm(tmp_pat
         deadline = time.monotonic() + 30
         lines: list[dict] = []
         steps: set[str] = set()
-        while time.monotonic() < deadline and not {"dispatch-notifications"} <= steps:
+        wanted = {"dispatch-notifications", "escalate-callbacks"}
+        while time.monotonic() < deadline and not wanted <= steps:
             line = worker.stderr.readline()
             if not line:
                 break
@@ -65,7 +74,7 @@ def test_the_worker_logs_json_runs_its_jobs_and_stops_cleanly_on_sigterm(tmp_pat
             lines.append(entry)
             if entry["event"] == "worker.step":
                 steps.add(entry["task"])
-        assert "dispatch-notifications" in steps, lines
+        assert wanted <= steps, lines
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=15) == 0
         rest = [json.loads(line) for line in worker.stderr.read().splitlines() if line]

@@ -58,6 +58,32 @@ class TestValidation:
             assert response.json()["errors"][0]["field"].endswith("name")
 
 
+class TestEscalationContact:
+    async def test_must_be_an_active_staff_member_of_the_company(
+        self, company_client, db, tenant, other_tenant, salon
+    ):
+        from tests import factories
+
+        stranger = await factories.make_staff(
+            db, other_tenant.company_id, other_tenant.branch_id, name="Olga"
+        )
+        departed = await factories.make_staff(
+            db, tenant.company_id, tenant.branch_id, name="Dora", is_active=False
+        )
+        for staff_id in (stranger.id, departed.id, 2_000_000):
+            response = await company_client.patch(
+                "/api/v1/company", json={"settings": {"callback_escalation_staff_id": staff_id}}
+            )
+            assert response.status_code == 422, response.text
+            (error,) = response.json()["errors"]
+            assert error["field"] == "body.settings.callback_escalation_staff_id"
+        assert (await company_client.get("/api/v1/company")).json()["settings"] == {}
+        accepted = await company_client.patch(
+            "/api/v1/company", json={"settings": {"callback_escalation_staff_id": salon.anna_id}}
+        )
+        assert accepted.json()["settings"] == {"callback_escalation_staff_id": salon.anna_id}
+
+
 class TestMerge:
     async def test_a_patch_changes_only_the_keys_it_sends(self, company_client):
         first = await company_client.patch(
