@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from app.schemas import AwareDatetime, Line, Pagination, ReadSchema
 
@@ -59,7 +59,8 @@ class CallFilters(Pagination):
 class CallRead(ReadSchema):
     id: int = Field(description="The call's id here.")
     call_id: str = Field(
-        validation_alias="retell_call_id", description="The voice platform's call id."
+        validation_alias=AliasChoices("retell_call_id", "call_id"),
+        description="The voice platform's call id.",
     )
     provider: str = Field(description="retell or vapi.")
     branch_id: int | None = Field(description="The branch the dialled number reaches.")

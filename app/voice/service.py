@@ -129,11 +129,37 @@ class VoiceService:
         answer = await self._functions(session, line, caller, request, call).call(
             request.name, request.args
         )
-        if call is not None and claimed is not None:
+        if request.name in MUTATING and not answer.success:
+            await self._undo(session, request, answer, claimed.id if claimed else None, started)
+        elif call is not None and claimed is not None:
             await log.finish(call, claimed, answer.body(), _ms(started))
         elif call is not None:
             await log.record(call, request.name, request.args, answer.body(), _ms(started))
         return answer
+
+    async def _undo(
+        self,
+        session: AsyncSession,
+        request: FunctionCall,
+        answer: Answer,
+        claimed_id: int | None,
+        started: float,
+    ) -> None:
+        """A refused change leaves nothing behind: what the services wrote before refusing
+        (a cancellation flushed before Cal.com said no, a new customer) is rolled back; only
+        the call and the refusal are logged. (A calendar hold is committed, and released,
+        by scheduling itself.)"""
+        await session.rollback()
+        log = CallLog(session, self.default_region)
+        line = await log.line_for(request.call)
+        call = await log.ensure(line, request.call) if line is not None else None
+        if call is None:
+            return
+        claimed = await session.get(CallInvocation, claimed_id) if claimed_id else None
+        if claimed is not None:  # committed with a calendar hold: let go of its key
+            await log.finish(call, claimed, answer.body(), _ms(started))
+        else:
+            await log.record(call, request.name, request.args, answer.body(), _ms(started))
 
     async def _wait_for(self, invocation_id: int) -> CallInvocation | None:
         """The in-progress change's answer once it has one; None when it failed (its key
@@ -240,8 +266,6 @@ class VoiceService:
             functions = self._functions(session, line, None, FunctionCall("", {}, facts), None)
             services = await functions.offered_services()
             hours = await functions.opening_hours()
-            now = self.clock().astimezone(line.tz)
-            today = hours.get(now.weekday(), [])
             caller = e164_or_none(facts.from_number, line.region(self.default_region))
             customer = None
             if caller is not None:
@@ -250,26 +274,22 @@ class VoiceService:
                         Customer.company_id == line.company.id, Customer.phone == caller
                     )
                 )
-            await session.rollback()
-        lang = line.language
-        return {
-            "call_inbound": {
-                "dynamic_variables": {
-                    "company_name": line.company.name,
-                    "branch_name": line.branch.name,
-                    "services": ", ".join(service.name for service in services),
-                    "opening_hours_today": ", ".join(
-                        f"{speak_time(start, lang)} - {speak_time(end, lang)}"
-                        for start, end in today
-                    )
-                    or ("geschlossen" if lang == "de" else "closed"),
-                    "current_date": now.date().isoformat(),
-                    "current_time": now.strftime("%H:%M"),
-                    "timezone": str(line.tz),
-                    "language": lang,
-                    "caller_known": "true" if customer else "false",
-                    "customer_name": customer or "",
-                },
-                "metadata": {"company_id": line.company.id, "branch_id": line.branch.id},
+            lang, now = line.language, self.clock().astimezone(line.tz)
+            today = hours.get(now.weekday(), [])
+            variables = {
+                "company_name": line.company.name,
+                "branch_name": line.branch.name,
+                "services": ", ".join(service.name for service in services),
+                "opening_hours_today": ", ".join(
+                    f"{speak_time(start, lang)} - {speak_time(end, lang)}" for start, end in today
+                )
+                or ("geschlossen" if lang == "de" else "closed"),
+                "current_date": now.date().isoformat(),
+                "current_time": now.strftime("%H:%M"),
+                "timezone": str(line.tz),
+                "language": lang,
+                "caller_known": "true" if customer else "false",
+                "customer_name": customer or "",
             }
-        }
+            metadata = {"company_id": line.company.id, "branch_id": line.branch.id}
+        return {"call_inbound": {"dynamic_variables": variables, "metadata": metadata}}

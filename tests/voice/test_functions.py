@@ -236,6 +236,7 @@ class TestBook:
         assert reply.data["requested_start"] == TUESDAY_10
         assert 1 <= len(reply.data["alternatives"]) <= 2
         assert len(await appointments(db)) == 2
+        assert await table_count(db, "customers") == 1  # the caller was not created either
 
     async def test_a_name_is_required(self, agent, db):
         reply = await agent("book_appointment", service="Cut", date="morgen", time="10")
