@@ -156,10 +156,11 @@ class NonexistentTimeError(ValueError):
 
 
 def local_datetime(day: date, wall: WallTime, tz: tzinfo) -> datetime:
-    """Aware datetime of `wall` on `day` in `tz`; the first occurrence of a repeated wall time.
+    """Aware datetime of `wall` on `day` in `tz`; of a repeated wall time the first
+    occurrence, unless `wall.fold` says the second (an ISO instant with the winter offset).
 
     Raises NonexistentTimeError for a wall time the clock skips (spring forward)."""
-    local = datetime.combine(day, wall.replace(tzinfo=None, fold=0), tzinfo=tz)
+    local = datetime.combine(day, wall.replace(tzinfo=None), tzinfo=tz)
     if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
         raise NonexistentTimeError(f"{day} {wall} does not exist in {tz}")
     return local
@@ -567,6 +568,7 @@ class _Clock:
     minute: int
     second: int
     mode: Literal["lit", "amb", "am", "pm"]
+    fold: int = 0  # 1: the second of a repeated wall time (an ISO instant said so)
 
 
 class _Scan:
@@ -616,7 +618,9 @@ class _Scan:
                 return self.problem("date", "impossible")
         return self.day(value)
 
-    def clock(self, hour: int, minute: int, mode: str, ap: str | None, second: int = 0) -> bool:
+    def clock(
+        self, hour: int, minute: int, mode: str, ap: str | None, second: int = 0, fold: int = 0
+    ) -> bool:
         if ap is not None:
             if hour > 12:
                 if ap != "PM":
@@ -628,7 +632,7 @@ class _Scan:
         if not (0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= second <= 59):
             return self.problem("time", "impossible")
         self.hits += 1
-        self.clocks.append(_Clock(hour, minute, second, mode))  # type: ignore[arg-type]
+        self.clocks.append(_Clock(hour, minute, second, mode, fold))  # type: ignore[arg-type]
         return True
 
     def before(self, hour: int, minutes: int, ap: str | None) -> bool:
@@ -681,7 +685,7 @@ def _iso_datetime(scan: _Scan, m: re.Match[str]) -> bool:
     if local.date() < scan.today:
         return scan.problem("date", "past")
     scan.day(local.date())
-    return scan.clock(local.hour, local.minute, "lit", None, local.second)
+    return scan.clock(local.hour, local.minute, "lit", None, local.second, local.fold)
 
 
 def _fixed(minutes: int) -> tzinfo:
@@ -1117,12 +1121,17 @@ def _understand(
     window = next(iter(windows)) if len(windows) == 1 else None
     if len(windows) > 1:
         time_problem = time_problem or "conflict"
-    clocks = {(_resolve_hour(c, window), c.minute, c.second) for scan in scans for c in scan.clocks}
+    clocks = {
+        (_resolve_hour(c, window), c.minute, c.second, c.fold)
+        for scan in scans
+        for c in scan.clocks
+    }
     wall: WallTime | None = None
     if len(clocks) > 1:
         time_problem = time_problem or "conflict"
     elif clocks:
-        wall = WallTime(*next(iter(clocks)))
+        hour, minute, second, fold = next(iter(clocks))
+        wall = WallTime(hour, minute, second, fold=fold)
         window = None  # an exact time was said; the part of day only placed it
 
     if date_problem is not None:

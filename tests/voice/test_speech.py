@@ -333,7 +333,10 @@ ZONED = [
     (FALL, "x", "heute 14:30", "2026-10-25T14:30:00+01:00"),
     (FALL, "x", "today at 3:15 am", "2026-10-25T03:15:00+01:00"),
     (FALL - timedelta(days=1), "x", "morgen 9 Uhr", "2026-10-25T09:00:00+01:00"),
-    (FALL, "x", "2026-10-25T02:30:00+01:00", "2026-10-25T02:30:00+02:00"),
+    (FALL, "x", "2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+02:00"),
+    # The second 02:30 (winter time) stays that instant: an explicit offset is never moved.
+    (FALL, "x", "2026-10-25T02:30:00+01:00", "2026-10-25T02:30:00+01:00"),
+    (FALL, "x", "2026-10-25T01:30:00Z", "2026-10-25T02:30:00+01:00"),
     (NOW + timedelta(days=2), "d", "diese Woche Montag", "needs date past"),
     (NOW + timedelta(days=2), "d", "this week Friday", "2026-12-11"),
     (TOKYO_NOW, "x", "morgen um 10", "2026-12-08T10:00:00+09:00"),
