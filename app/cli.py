@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import inspect
+import json
 import logging
 import os
 import shutil
@@ -46,6 +47,7 @@ from app.ops.seed import DEMO_SLUG, seed_demo
 from app.ops.worker import Task, run_worker, standard_tasks
 from app.scheduling.health import ProcessingTimeHealthService
 from app.tenancy.companies import ApiKeyService, CompanyService
+from app.voice.definitions import retell_tools, vapi_tools
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE_URL = "http://localhost:8000"
@@ -88,6 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--base-url", default=DEFAULT_BASE_URL, help="used in the curl example")
     key.set_defaults(handler=run_create_api_key)
 
+    tools = commands.add_parser(
+        "voice-tools",
+        help="print the voice functions as JSON to paste into a Retell agent or Vapi assistant",
+    )
+    tools.add_argument("dialect", choices=["retell", "vapi"])
+    tools.add_argument(
+        "--base-url",
+        required=True,
+        help="where Retell/Vapi reach this service, e.g. https://booking.example.com",
+    )
+    tools.set_defaults(handler=run_voice_tools)
     health = commands.add_parser("health", help="health reports; exit code 0 healthy, 1 issues")
     checks = health.add_subparsers(dest="check", required=True, metavar="CHECK")
     processing = checks.add_parser(
@@ -269,6 +282,14 @@ async def run_reconcile_calcom(args: argparse.Namespace, settings: Settings) -> 
         pass  # refuses an unmigrated database with the command that fixes it
     async with service_runtime(settings) as runtime:
         return await reconcile_calcom(runtime, since, args.company)
+
+
+def run_voice_tools(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.base_url.startswith(("https://", "http://")):
+        raise CliError(f"--base-url must be an http(s) URL, not {args.base_url!r}")
+    tools = retell_tools(args.base_url) if args.dialect == "retell" else vapi_tools(args.base_url)
+    print(json.dumps(tools, indent=2, ensure_ascii=False))
+    return 0
 
 
 async def run_escalate_callbacks(args: argparse.Namespace, settings: Settings) -> int:

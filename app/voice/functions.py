@@ -388,7 +388,8 @@ class VoiceFunctions:
         if not upcoming:
             return self._yes("none_found", data)
         spoken = [item["spoken"] for item in data["appointments"][:ALTERNATIVES_SPOKEN]]
-        return self._yes("found", data, count=len(upcoming), listing=_listing(spoken, self.lang))
+        key = "found_one" if len(upcoming) == 1 else "found"
+        return self._yes(key, data, count=len(upcoming), listing=_listing(spoken, self.lang))
 
     async def cancel_appointment(self, args: dict[str, Any]) -> Answer:
         chosen = await self._chosen_appointment(args)
@@ -406,7 +407,7 @@ class VoiceFunctions:
         data = {
             "appointment_id": cancelled.id,
             "status": "cancelled",
-            "fee": str(fee),
+            "fee": f"{fee:.2f}",
             "start": cancelled.starts_at.astimezone(self.line.tz).isoformat(),
         }
         when = self._speak(cancelled.starts_at)
@@ -448,7 +449,7 @@ class VoiceFunctions:
             "appointment_id": moved.id,
             "start": moved.starts_at.astimezone(self.line.tz).isoformat(),
             "end": moved.ends_at.astimezone(self.line.tz).isoformat(),
-            "fee": str(fee),
+            "fee": f"{fee:.2f}",
             "status": str(moved.status),
         }
         when = self._speak(moved.starts_at)
@@ -566,7 +567,7 @@ class VoiceFunctions:
         data = {
             "appointment_id": appointment.id,
             "reason": code,
-            "fee": str(body.get("fee", "0")),
+            "fee": f"{Decimal(str(body.get('fee') or 0)):.2f}",
             "callback_offered": True,
         }
         return self._no("refused_quota" if code == "quota_exceeded" else "refused_notice", data)

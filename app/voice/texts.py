@@ -101,6 +101,10 @@ LINES: dict[str, dict[str, str]] = {
         "de": "Ich finde keinen kommenden Termin unter Ihrer Nummer.",
         "en": "I can't find an upcoming appointment under your number.",
     },
+    "found_one": {
+        "de": "Sie haben einen kommenden Termin, am {listing}.",
+        "en": "You have one upcoming appointment, on {listing}.",
+    },
     "found": {
         "de": "Sie haben {count} kommende Termine, zum Beispiel {listing}.",
         "en": "You have {count} upcoming appointments, for example {listing}.",

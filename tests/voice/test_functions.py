@@ -336,7 +336,7 @@ class TestCancel:
         assert reply.data == {
             "appointment_id": mine["id"],
             "status": "cancelled",
-            "fee": "0",
+            "fee": "0.00",
             "start": "2026-12-03T10:00:00+01:00",
         }
         assert reply.message == "Ihr Termin am Donnerstag, 3. Dezember um 10 Uhr ist abgesagt."
