@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cache import Cache
 from app.errors import NotFoundError, ValidationFailedError
+from app.inheritance import LEVEL_ORDER, Layer, merge_layers
 from app.invalidation import GenerationCache
 from app.notifications.events import catalogue
 from app.notifications.models import NotificationConfiguration
@@ -24,7 +25,6 @@ from app.notifications.templates import template_problem
 from app.repository import TenantScoped
 from app.tenancy.models import Branch, Service, Staff
 
-LEVELS = ("company", "branch", "service", "staff")
 KEYS = (
     "channel",
     "fallback_channel",
@@ -57,7 +57,7 @@ class Target:
             "service": self.service_id,
             "staff": self.staff_id,
         }
-        return [(level, ids[level]) for level in LEVELS if ids[level] is not None]  # type: ignore[misc]
+        return [(level, ids[level]) for level in LEVEL_ORDER if ids[level] is not None]  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -138,23 +138,18 @@ class NotificationSettings(TenantScoped):
         return await self.resolve(event_type, target)
 
     async def resolve(self, event_type: str, target: Target) -> Effective:
-        """Lay the levels' set keys over the event's defaults, company first."""
+        """Lay the levels' set keys over the event's defaults, company first (the policies'
+        merge: a key a level leaves out is inherited, a key it sets replaces)."""
         defaults = (await catalogue(self.session))[event_type].config()
-        config = dict(defaults)
-        sources: dict[str, dict[str, Any]] = {key: {"level": "default"} for key in KEYS}
         stored = await self._stored()
+        layers = [Layer({"level": "default"}, defaults)]
         for level, entity_id in target.levels():
             row = stored.get(f"{level}:{entity_id}:{event_type}")
-            if row is None:
-                continue
-            for key in row["set"]:
-                config[key] = row["values"][key]
-                sources[key] = {
-                    "level": level,
-                    "entity_id": entity_id,
-                    "configuration_id": row["id"],
-                }
-        return Effective(event_type, config, sources)
+            if row is not None:
+                source = {"level": level, "entity_id": entity_id, "configuration_id": row["id"]}
+                layers.append(Layer(source, {key: row["values"][key] for key in row["set"]}))
+        merged = merge_layers(layers)
+        return Effective(event_type, merged.config, merged.sources)
 
     async def _stored(self) -> dict[str, dict[str, Any]]:
         """The company's stored settings (all levels and events), from the cache."""

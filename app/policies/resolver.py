@@ -13,13 +13,22 @@ from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cache import Cache
+from app.inheritance import LEVEL_ORDER, Layer, Merged, merge_layers
 from app.invalidation import GenerationCache
-from app.policies.merge import LEVEL_ORDER, Layer, Merged, Source, merge_layers
 from app.policies.models import PolicyConfiguration
 from app.repository import TenantScoped
 from app.tenancy.models import Branch, Service, Staff
 
 CACHE_TTL_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Source:
+    """The policy a value came from."""
+
+    level: str
+    entity_id: int
+    policy_id: int
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ class Target:
 class EffectivePolicy:
     policy_type: str
     target: Target
-    merged: Merged
+    merged: Merged[Source]
     applied: list[Source]
 
     @property

@@ -2,7 +2,8 @@
 
 import pytest
 
-from app.policies.merge import LEVEL_ORDER, Layer, Source, merge_layers
+from app.inheritance import LEVEL_ORDER, Layer, merge_layers
+from app.policies.resolver import Source
 
 COMPANY = Source("company", 1, 10)
 BRANCH = Source("branch", 2, 20)

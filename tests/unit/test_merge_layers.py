@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.policies.merge import Layer, Source, merge_layers
+from app.inheritance import Layer, merge_layers
+from app.policies.resolver import Source
 from tests.unit.calendars import PROPERTY
 
 COMPANY = Source("company", 1, 10)
