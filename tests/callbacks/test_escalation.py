@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from app.callbacks.escalation import EscalationSummary, escalate_overdue
 from app.callbacks.models import CallbackRequest
+from app.tenancy.models import Company, Staff
 from tests import factories
 from tests.callbacks.conftest import created, escalations, stored
 from tests.conftest import MYSQL_URL, requires_mysql
@@ -159,13 +160,21 @@ async def test_the_companys_escalation_contact_takes_it(company_client, clock, d
 async def test_an_inactive_or_foreign_escalation_contact_falls_back_to_the_branch(
     company_client, clock, db, salon, other_tenant
 ):
+    """PATCH refuses such a contact, but one can become so after it was set: the contact
+    leaves (deactivated), or a value was stored before that check existed (written here
+    directly)."""
     foreign = await factories.make_staff(db, other_tenant.company_id, other_tenant.branch_id)
-    inactive = await factories.make_staff(
-        db, salon.company_id, salon.branch_id, name="Gone", is_active=False
-    )
-    for contact in (foreign.id, inactive.id):
-        patch = {"settings": {"callback_escalation_staff_id": contact}}
-        assert (await company_client.patch("/api/v1/company", json=patch)).status_code == 200
+    leaving = await factories.make_staff(db, salon.company_id, salon.branch_id, name="Gone")
+    patch = {"settings": {"callback_escalation_staff_id": leaving.id}}
+    assert (await company_client.patch("/api/v1/company", json=patch)).status_code == 200
+    async with db() as session:
+        (await session.get(Staff, leaving.id)).is_active = False
+        await session.commit()
+    for contact in (leaving.id, foreign.id):
+        async with db() as session:
+            company = await session.get(Company, salon.company_id)
+            company.settings = {**company.settings, "callback_escalation_staff_id": contact}
+            await session.commit()
         callback = await created(company_client, priority="urgent")
         clock.advance(minutes=60)
         await run(db, clock)
