@@ -193,15 +193,10 @@ class VoiceFunctions:
     # --- availability and booking ----------------------------------------------------------
 
     async def check_availability(self, args: dict[str, Any]) -> Answer:
-        service = await self._service(args)
-        if isinstance(service, Answer):
-            return service
-        staff = await self._staff(args, service)
-        if isinstance(staff, Answer):
-            return staff
-        understood = self._understand(args)
-        if understood.needs is not None:
-            return self._needs(understood)
+        asked = await self._what_and_when(args)
+        if isinstance(asked, Answer):
+            return asked
+        service, staff, understood = asked
         if understood.start is not None:
             return await self._check_start(service, staff, understood.start)
         return await self._offer_span(service, staff, understood)
@@ -281,15 +276,10 @@ class VoiceFunctions:
         )
 
     async def book_appointment(self, args: dict[str, Any]) -> Answer:
-        service = await self._service(args)
-        if isinstance(service, Answer):
-            return service
-        staff = await self._staff(args, service)
-        if isinstance(staff, Answer):
-            return staff
-        understood = self._understand(args)
-        if understood.needs is not None:
-            return self._needs(understood)
+        asked = await self._what_and_when(args)
+        if isinstance(asked, Answer):
+            return asked
+        service, staff, understood = asked
         if understood.start is None:
             return self._needs(Understanding(day=understood.day, needs="time", reason="missing"))
         name = str(args.get("customer_name") or "").strip()
@@ -571,6 +561,22 @@ class VoiceFunctions:
             "callback_offered": True,
         }
         return self._no("refused_quota" if code == "quota_exceeded" else "refused_notice", data)
+
+    async def _what_and_when(
+        self, args: dict[str, Any]
+    ) -> tuple[Service, Staff | None, Understanding] | Answer:
+        """The service, the staff member (if one was asked for) and the time understood, or
+        the question to ask when any of them is unclear."""
+        service = await self._service(args)
+        if isinstance(service, Answer):
+            return service
+        staff = await self._staff(args, service)
+        if isinstance(staff, Answer):
+            return staff
+        understood = self._understand(args)
+        if understood.needs is not None:
+            return self._needs(understood)
+        return service, staff, understood
 
     async def offered_services(self) -> list[Service]:
         branch = self.line.branch

@@ -70,7 +70,8 @@ def _voice(request: Request) -> VoiceService:
     )
 
 
-def _now_ms(request: Request) -> int:
+def _now_ms() -> int:
+    """Wall-clock milliseconds: signatures carry real time, never the app's test clock."""
     return int(time.time() * 1000)
 
 
@@ -85,7 +86,7 @@ async def retell_functions(
 ):
     """Always 200 once verified: a refusal is `success: false` with a sentence to speak."""
     raw = await _raw(request)
-    verify_retell(raw, x_retell_signature, settings.retell_api_key, _now_ms(request))
+    verify_retell(raw, x_retell_signature, settings.retell_api_key, _now_ms())
     answer = await _voice(request).function(retell_function(raw))
     return answer.body()
 
@@ -100,7 +101,7 @@ async def retell_inbound(
     request: Request, settings: SettingsDep, x_retell_signature: RetellSignature = None
 ):
     raw = await _raw(request)
-    verify_retell(raw, x_retell_signature, settings.retell_api_key, _now_ms(request))
+    verify_retell(raw, x_retell_signature, settings.retell_api_key, _now_ms())
     body = parse_json(raw)
     inbound = body.get("call_inbound") if isinstance(body, dict) else None
     inbound = inbound if isinstance(inbound, dict) else {}
@@ -132,7 +133,7 @@ async def retell_webhook(
     """Applied to the call's row; a redelivered event (same call and event) changes
     nothing; unknown events and calls of unknown numbers are ignored."""
     raw = await _raw(request)
-    verify_retell(raw, x_retell_signature, settings.retell_api_key, _now_ms(request))
+    verify_retell(raw, x_retell_signature, settings.retell_api_key, _now_ms())
     body = parse_json(raw)
     event = str(body.get("event", ""))[:64] if isinstance(body, dict) else ""
     call_body = body.get("call") if isinstance(body, dict) else None
@@ -173,10 +174,6 @@ async def vapi_tools(request: Request, settings: SettingsDep, x_vapi_secret: Vap
             }
         )
     return {"results": results}
-
-
-async def _history(session: SessionDep, company_id: CompanyIdDep) -> CallHistory:
-    return CallHistory(session, company_id)
 
 
 @admin_router.get(
