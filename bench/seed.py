@@ -16,6 +16,7 @@ from app.tenancy.models import (
     Branch,
     Company,
     Customer,
+    PhoneNumber,
     Service,
     Staff,
     WorkingHours,
@@ -28,6 +29,10 @@ APPOINTMENTS = 2000
 DAYS = 14
 CALCOM_EVENT_TYPE = 4242
 SLOTS_PER_DAY = 24  # half hours from 08:00 to 20:00
+# The number a voice agent dials: it selects the bench company and branch.
+PHONE_NUMBER = "+49309990001"
+# Appointments this far ahead are within every notice the policy rows configure.
+CANCELLABLE_AFTER_DAYS = 3
 
 
 @dataclass
@@ -40,6 +45,9 @@ class BenchSalon:
     first_day: date
     taken_starts: list[tuple[int, datetime]]  # (staff_id, local start) of seeded cuts
     calcom_cut_id: int
+    company_id: int
+    phone_number: str
+    cancellable_ids: list[int]  # seeded appointments CANCELLABLE_AFTER_DAYS days ahead or more
 
 
 async def seed(database_url: str, *, seed_value: int = 7) -> BenchSalon:
@@ -52,7 +60,7 @@ async def seed(database_url: str, *, seed_value: int = 7) -> BenchSalon:
         company = Company(
             name="Bench Salon",
             slug=f"bench-{rng.randrange(10**9)}",
-            settings={"min_notice_minutes": 0, "rate_limit_per_minute": 10**9},
+            settings={"min_notice_minutes": 0},
         )
         session.add(company)
         await session.flush()
@@ -116,10 +124,14 @@ async def seed(database_url: str, *, seed_value: int = 7) -> BenchSalon:
         ]
         session.add_all(customers)
         await session.flush()
-        taken = _place_appointments(
+        session.add(PhoneNumber(company_id=company.id, number=PHONE_NUMBER, branch_id=branch.id))
+        taken, appointments = _place_appointments(
             session, rng, company.id, branch.id, cut, colour, staff, customers, first_day
         )
     await engine.dispose()
+    cancellable_from = datetime.combine(
+        first_day + timedelta(days=CANCELLABLE_AFTER_DAYS), time(0), tzinfo=TZ
+    )
     return BenchSalon(
         raw_key,
         branch.id,
@@ -129,12 +141,15 @@ async def seed(database_url: str, *, seed_value: int = 7) -> BenchSalon:
         first_day,
         taken,
         calcom_cut.id,
+        company.id,
+        PHONE_NUMBER,
+        [a.id for a in appointments if a.starts_at >= cancellable_from],
     )
 
 
 def _place_appointments(
     session, rng, company_id, branch_id, cut, colour, staff, customers, first_day
-) -> list[tuple[int, datetime]]:
+) -> tuple[list[tuple[int, datetime]], list[Appointment]]:
     """2,000 appointments on the working days of the next two weeks, about 1 in 7 a colour."""
     working_days = [
         first_day + timedelta(days=d)
@@ -144,6 +159,7 @@ def _place_appointments(
     # Every (staff, day) gets half-hour starts taken from a shuffled list until 2,000 are placed.
     cells = [(member, day, list(range(SLOTS_PER_DAY))) for member in staff for day in working_days]
     taken: list[tuple[int, datetime]] = []
+    appointments: list[Appointment] = []
     placed = 0
     while placed < APPOINTMENTS:
         if not any(free for _, _, free in cells):
@@ -175,5 +191,6 @@ def _place_appointments(
             else:
                 taken.append((member.id, local_start))
             session.add(appointment)
+            appointments.append(appointment)
             placed += 1
-    return taken
+    return taken, appointments

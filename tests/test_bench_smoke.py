@@ -6,7 +6,7 @@ from bench.load import run
 
 
 async def test_bench_modules_import():
-    for module in ("bench.__main__", "bench.calcom", "bench.policies", "bench.seed"):
+    for module in ("bench.__main__", "bench.calcom", "bench.policies", "bench.seed", "bench.wrk"):
         importlib.import_module(module)
 
 
