@@ -392,7 +392,7 @@ class VoiceFunctions:
         except InvalidStatusTransitionError:
             return self._no("not_changeable", {"appointment_id": chosen.id})
         except (UpstreamUnavailableError, CalendarRejectedError):
-            return self._no("calendar_down", {"callback_offered": True})
+            return self._no("calendar_down_unchanged", {"callback_offered": True})
         fee = await self._last_fee(cancelled.id)
         data = {
             "appointment_id": cancelled.id,
@@ -431,7 +431,7 @@ class VoiceFunctions:
         except InvalidStatusTransitionError:
             return self._no("not_changeable", {"appointment_id": chosen.id})
         except (UpstreamUnavailableError, CalendarRejectedError):
-            return self._no("calendar_down", {"callback_offered": True})
+            return self._no("calendar_down_unchanged", {"callback_offered": True})
         except ValidationFailedError as exc:
             return self._no("invalid_time", {"needs": "time", "reason": exc.detail})
         fee = await self._last_fee(moved.id)

@@ -100,10 +100,10 @@ class VoiceService:
                 await session.rollback()
                 answer = Answer(
                     False,
-                    say(await self._language(request.call), "calendar_down"),
+                    say(await self._language(request.call), "failed"),
                     {"callback_offered": True},
                 )
-                await self._release(session.info.get(CLAIMED), answer)
+                await self._log_failure(request, answer, session.info.get(CLAIMED), started)
                 return answer
 
     async def _function(
@@ -189,22 +189,17 @@ class VoiceService:
                 await session.commit()
         return answer
 
-    async def _release(self, invocation_id: int | None, answer: Answer) -> None:
-        """An attempt that failed unexpectedly after its claim was committed (a calendar
-        hold commits early) lets go of the key, so a retry is not kept waiting for it."""
-        if invocation_id is None:
-            return
+    async def _log_failure(
+        self, request: FunctionCall, answer: Answer, claimed_id: int | None, started: float
+    ) -> None:
+        """An attempt that failed unexpectedly is still logged for the call's history; a
+        claim its calendar hold committed early lets go of the key, so a retry may try."""
         try:
             async with self.sessionmaker() as session:
-                invocation = await session.get(CallInvocation, invocation_id)
-                if invocation is not None and invocation.data.get(IN_PROGRESS):
-                    invocation.idempotency_key = None
-                    invocation.success = False
-                    invocation.message = answer.message
-                    invocation.data = answer.data
-                    await session.commit()
+                await self._undo(session, request, answer, claimed_id, started)
+                await session.commit()
         except Exception:
-            logger.exception("voice.release_failed", extra={"invocation_id": invocation_id})
+            logger.exception("voice.failure_not_logged", extra={"function": request.name})
 
     @property
     def default_region(self) -> str:

@@ -56,6 +56,18 @@ LINES: dict[str, dict[str, str]] = {
         "zurückrufen?",
         "en": "I can't do that right now and nothing was booked. Shall someone call you back?",
     },
+    "calendar_down_unchanged": {
+        "de": "Ich kann das gerade nicht ändern, Ihr Termin bleibt, wie er ist. Soll Sie jemand "
+        "zurückrufen?",
+        "en": "I can't change that right now, so your appointment stays as it is. Shall someone "
+        "call you back?",
+    },
+    "failed": {
+        "de": "Das klappt gerade leider nicht, es wurde nichts geändert. Soll Sie jemand "
+        "zurückrufen?",
+        "en": "Sorry, that isn't working right now and nothing was changed. Shall someone call "
+        "you back?",
+    },
     "needs_name": {
         "de": "Auf welchen Namen darf ich den Termin eintragen?",
         "en": "What name shall I put the appointment under?",

@@ -155,6 +155,7 @@ class TestChanges:
         fake.fail_statuses = [503]
         reply = await agent("cancel_appointment", appointment_id=booked.data["appointment_id"])
         assert not reply.success and reply.data["callback_offered"] is True
+        assert "bleibt, wie er ist" in reply.message
         assert await statuses(db) == ["confirmed"]
 
     async def test_reschedule_is_pushed_to_calcom(self, agent, fake, breaker, db):

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.callbacks.models import CallbackRequest
 from app.scheduling.models import Appointment
 from app.tenancy.models import Customer
+from app.voice.models import CallInvocation
 from tests import factories
 from tests.conftest import table_count
 from tests.salon import BERLIN, booking, local
@@ -517,3 +518,28 @@ class TestUnknown:
         agent.metadata = {"company_id": phone_line.company_id, "branch_id": phone_line.branch_id}
         reply = await agent("list_services")
         assert reply.success
+
+
+class TestUnexpectedFailure:
+    async def test_is_an_apology_with_a_callback_offer_and_changes_nothing(
+        self, agent, db, monkeypatch
+    ):
+        from app.scheduling.service import SchedulingService
+
+        async def broken(*args, **kwargs):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(SchedulingService, "book", broken)
+        reply = await agent("book_appointment", service="Cut", date="morgen", time="10", name="E")
+        assert not reply.success
+        assert reply.data == {"callback_offered": True}
+        assert "nichts geändert" in reply.message
+        assert await table_count(db, "customers") == 0
+        # The call and the failed attempt are logged; a retry may try again.
+        async with db() as session:
+            (logged,) = (await session.scalars(select(CallInvocation))).all()
+        assert (logged.function, logged.success, logged.idempotency_key) == (
+            "book_appointment",
+            False,
+            None,
+        )
