@@ -131,13 +131,43 @@ def _create_sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     def _on_begin(connection: Any) -> None:
         # SQLite has no SELECT ... FOR UPDATE: writers are serialised by taking the write
         # lock when the transaction starts, so a booking's re-check cannot race another.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (one that never writes, see create_read_sessionmaker)
+        # begins deferred: in WAL mode it reads a snapshot and never queues behind writers.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+READ_ONLY_OPTION = "booking_read_only"
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+
+
+class ReadOnlyViolationError(RuntimeError):
+    """A statement that writes, sent in a transaction declared read-only: a bug (on SQLite
+    such a transaction does not hold the write lock, so the write could race another)."""
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for work that never writes: on SQLite their transactions begin deferred
+    (no write lock); on every database a writing statement is refused."""
+    read_engine = engine.execution_options(**{READ_ONLY_OPTION: True})
+
+    @event.listens_for(read_engine.sync_engine, "before_cursor_execute")
+    def _refuse_writes(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        verb = statement.lstrip()[:7].upper()
+        if verb.startswith(_WRITE_VERBS):
+            raise ReadOnlyViolationError(
+                f"{verb.split()[0]} in a read-only transaction; mark the route as writing"
+            )
+
+    return create_sessionmaker(read_engine)
 
 
 AfterCommit = Callable[[], Awaitable[None]]

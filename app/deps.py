@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,30 @@ from app.cache import Cache
 from app.config import Settings
 from app.db import run_after_commit
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: E) -> E:
+    """Marks an endpoint of another method than GET that never writes to the database
+    (e.g. a check sent as POST): its request gets a read-only session."""
+    endpoint.reads_only = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def writes(endpoint: E) -> E:
+    """Marks a GET endpoint that may write (e.g. a repair): its session may write."""
+    endpoint.reads_only = False  # type: ignore[attr-defined]
+    return endpoint
+
+
+def request_reads_only(request: Request) -> bool:
+    """GET and HEAD never write unless marked `writes`; others write unless marked
+    `reads_only`. A read-only session refuses writing statements, so a wrong mark fails
+    loudly instead of racing (on SQLite it holds no write lock)."""
+    marked = getattr(getattr(request.scope.get("route"), "endpoint", None), "reads_only", None)
+    return request.method in READ_METHODS if marked is None else marked
+
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed once after the endpoint returns.
@@ -21,7 +45,9 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     Function scope makes the commit run before the response is sent, so a failing commit
     becomes an error response instead of a success the database never kept.
     """
-    async with request.app.state.sessionmaker() as session:
+    state = request.app.state
+    maker = state.read_sessionmaker if request_reads_only(request) else state.sessionmaker
+    async with maker() as session:
         try:
             yield session
             if session.in_transaction():  # a request served from the cache never began one

@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with service_runtime(settings, metrics, lambda: app.state.now()) as runtime:
             app.state.engine = runtime.engine
             app.state.sessionmaker = runtime.sessionmaker
+            app.state.read_sessionmaker = runtime.read_sessionmaker
             app.state.cache = runtime.cache
             app.state.http = runtime.http
             app.state.calcom = runtime.calcom

@@ -21,7 +21,7 @@ from app.calcom.dependencies import create_calcom_client
 from app.callbacks.models import CallbackRequest
 from app.callbacks.service import CallbackListener
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker, utcnow
+from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, utcnow
 from app.invalidation import generation_source
 from app.metrics import Metrics
 from app.notifications.events import catalogue
@@ -45,6 +45,9 @@ class Runtime:
     appointment_listeners: list[ChangeListener] = field(default_factory=list)
     callback_listeners: list[CallbackListener] = field(default_factory=list)
     clock: Callable[[], datetime] = utcnow
+    # For work that never writes: deferred transactions on SQLite (app.db). Jobs built
+    # without one read through `sessionmaker`.
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
 
 def outbox_listener(cache: Cache, clock: Callable[[], datetime]) -> ChangeListener:
@@ -83,11 +86,12 @@ async def service_runtime(
         echo=settings.database_echo,
     )
     sessionmaker = create_sessionmaker(engine)
+    read_sessionmaker = create_read_sessionmaker(engine)
     cache = create_cache(settings.redis_url)
     http = httpx.AsyncClient(follow_redirects=False)
     try:
         # Copies are served once Redis holds the database's generations (app.invalidation).
-        await cache.start(generation_source(sessionmaker))
+        await cache.start(generation_source(read_sessionmaker))
         calcom = create_calcom_client(settings, http, cache, metrics)
         await _load_event_catalogue(sessionmaker)
         yield Runtime(
@@ -95,6 +99,7 @@ async def service_runtime(
             metrics=metrics,
             engine=engine,
             sessionmaker=sessionmaker,
+            read_sessionmaker=read_sessionmaker,
             cache=cache,
             http=http,
             calcom=calcom,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from app.deps import reads_only, writes
 from app.errors import problem_responses
 from app.idempotency import StoredResponse
 from app.policies.schemas import (
@@ -54,6 +55,7 @@ def _replayable(result: BaseModel | StoredResponse) -> BaseModel | JSONResponse:
     summary="Is this time free? If not, the nearest alternatives",
     responses=problem_responses(401, 404, 422, 429),
 )
+@reads_only
 async def check_availability(body: AvailabilityCheck, service: AvailabilityServiceDep):
     """Answers `available`; when the time is taken, outside working hours, too soon or in the
     past, up to `max_alternatives` free starts ranked by distance from the requested start
@@ -245,6 +247,7 @@ async def list_appointment_modifications(
     summary="Do today's split appointments have their phases?",
     responses=problem_responses(401, 403),
 )
+@writes  # fix=true rebuilds missing phases
 async def processing_time_health(
     health: HealthServiceDep,
     fix: Annotated[

@@ -37,8 +37,9 @@ async def authenticate(
         )
     if settings.admin_api_key and constant_time_equals(raw_key, settings.admin_api_key):
         return Tenant(company_id=None, key_id=None, is_admin=True)
-    # A session of its own: authentication must not join the request's write transaction.
-    async with request.app.state.sessionmaker() as session:
+    # A read-only session of its own: authentication must not join (or, on SQLite, queue
+    # for) the request's write transaction.
+    async with request.app.state.read_sessionmaker() as session:
         tenant = await ApiKeyService(session, cache).authenticate(raw_key)
     if tenant is None:
         raise AuthenticationError("Invalid or revoked API key.")
