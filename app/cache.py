@@ -18,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+import redis as redis_sync
 import redis.asyncio as redis_asyncio
 from redis.exceptions import RedisError
 
@@ -174,16 +176,23 @@ class RedisCache:
 
     Shared state falls back to memory while Redis is unavailable. Copies are served only
     while this process has watched Redis answer without a stall since it last copied the
-    generations from the database (the record): a watcher PINGs Redis every 50 ms, and a
-    missed or slow answer (Redis paused, killed, or this process starved) makes the copies
-    untrusted until all generations are copied again (all: a Redis restarted from a snapshot
-    may hold generations older than any recent change). So an invalidation
-    whose after-commit copy failed is never hidden by a stale copy: every process that could
-    read Redis during that stall saw it too, and repairs before trusting Redis again; a
-    process that missed it (a network split) picks the change up within POLL_SECONDS.
+    generations from the database (the record): a heartbeat thread PINGs Redis every 50 ms,
+    and a missed or slow answer (Redis paused, killed, or this whole process descheduled)
+    makes the copies untrusted until all generations are copied again (all: a Redis
+    restarted from a snapshot may hold generations older than any recent change). So an
+    invalidation whose after-commit copy failed is never hidden by a stale copy: every
+    process that could read Redis during that stall saw it too, and repairs before trusting
+    Redis again; a process that missed it (a network split) picks the change up within
+    POLL_SECONDS.
+
+    The heartbeat runs in a thread of its own, with a blocking client: what it measures is
+    Redis, not how many requests this process's event loop is busy with. (Measured on the
+    event loop, a loaded process took its own queueing for a Redis stall, stopped trusting
+    its copies, served every request from the database and so stayed loaded.)
     """
 
     def __init__(self, url: str, fallback: MemoryCache | None = None) -> None:
+        self._url = url
         self._redis = redis_asyncio.from_url(
             url,
             decode_responses=True,
@@ -195,10 +204,11 @@ class RedisCache:
         self._raise_generation = self._redis.register_script(_RAISE_GENERATION)
         self._source: GenerationSource | None = None
         self._watcher: asyncio.Task[None] | None = None
-        # Watcher state (monotonic seconds).
-        self._last_answer = 0.0
-        self._ping_sent: float | None = None
+        self._heartbeat: Heartbeat | None = None
+        # In step: the generations were copied, and the heartbeat has counted no stall since
+        # (its count then is kept here).
         self._in_step = False
+        self._stalls_at_sync = -1
         self._first_sync = asyncio.Event()
         self._closing = False
         # Without a watcher: skip Redis until then after an error.
@@ -213,16 +223,40 @@ class RedisCache:
 
     def _reachable(self) -> bool:
         now = time.monotonic()
-        if self._watcher is None:
+        heartbeat = self._heartbeat
+        if heartbeat is None:
             return now >= self._skip_until
-        if self._ping_sent is not None and now - self._ping_sent > STALL_SECONDS:
+        sent = heartbeat.ping_sent
+        if sent is not None and now - sent > STALL_SECONDS:
             return False
-        return now - self._last_answer < LEASE_SECONDS
+        return now - heartbeat.last_answer < LEASE_SECONDS
 
     def copies_trusted(self) -> bool:
-        return self._watcher is not None and self._in_step and self._reachable()
+        heartbeat = self._heartbeat
+        return (
+            heartbeat is not None
+            and self._in_step
+            and heartbeat.stalls == self._stalls_at_sync
+            and self._reachable()
+        )
 
-    def _on_error(self, operation: str, exc: BaseException) -> None:
+    def _redis_healthy_since(self, stalls: int | None) -> bool:
+        """The heartbeat has seen Redis answer promptly throughout since it had counted
+        `stalls`: a call that timed out meanwhile waited on this process's event loop."""
+        heartbeat = self._heartbeat
+        return (
+            heartbeat is not None
+            and stalls is not None
+            and heartbeat.stalls == stalls
+            and self._reachable()
+        )
+
+    def _on_error(self, operation: str, exc: BaseException, stalls: int | None = None) -> None:
+        if isinstance(exc, TimeoutError) and self._redis_healthy_since(stalls):
+            # Redis answered the heartbeat all along: this process was too busy to read the
+            # reply in time. The call failed (the caller falls back); nothing else did.
+            logger.info("cache.redis_call_slow", extra={"operation": operation})
+            return
         if not self._degraded:
             logger.warning(
                 "cache.redis_unavailable", extra={"operation": operation, "error": repr(exc)}
@@ -236,13 +270,19 @@ class RedisCache:
             logger.info("cache.redis_recovered")
         self._degraded = False
 
-    async def _call(self, operation: str, call: Callable[[], Awaitable[object]]) -> object:
-        """Run one Redis call within OP_TIMEOUT_SECONDS; errors propagate to the caller."""
+    async def _call(
+        self,
+        operation: str,
+        call: Callable[[], Awaitable[object]],
+        within_seconds: float = OP_TIMEOUT_SECONDS,
+    ) -> object:
+        """Run one Redis call within `within_seconds`; errors propagate to the caller."""
+        stalls = self._heartbeat.stalls if self._heartbeat is not None else None
         try:
-            async with asyncio.timeout(OP_TIMEOUT_SECONDS):
+            async with asyncio.timeout(within_seconds):
                 result = await call()
         except (RedisError, OSError, TimeoutError) as exc:
-            self._on_error(operation, exc)
+            self._on_error(operation, exc, stalls)
             raise
         self._on_success()
         return result
@@ -301,7 +341,6 @@ class RedisCache:
     ) -> tuple[int, str | None] | None:
         if not self.copies_trusted():
             return None
-        started = time.monotonic()
         try:
             generation, value = await self._call(  # type: ignore[misc]
                 "read_versioned",
@@ -309,10 +348,10 @@ class RedisCache:
             )
         except (RedisError, OSError, TimeoutError):
             return None
-        # An answer that took this long may come from before a stall another process's
-        # write failed in; and the watcher must have seen no stall meanwhile.
-        if time.monotonic() - started > STALL_SECONDS or not self.copies_trusted():
-            self._in_step = False
+        # The answer may come from before a stall another process's write failed in: the
+        # heartbeat must have seen no stall since the copies were last put in step (which
+        # covers the whole call).
+        if not self.copies_trusted():
             return None
         return int(generation), value
 
@@ -328,14 +367,26 @@ class RedisCache:
             return
 
     async def raise_generation(self, generation_key: str, generation: int) -> None:
+        def copy() -> Awaitable[object]:
+            return self._raise_generation(keys=[generation_key], args=[generation])
+
+        stalls = self._heartbeat.stalls if self._heartbeat is not None else None
         try:
-            await self._call(
-                "raise_generation",
-                lambda: self._raise_generation(keys=[generation_key], args=[generation]),
-            )
+            await self._call("raise_generation", copy)
+            return
         except (RedisError, OSError, TimeoutError):
-            # The record is in the database; until the watcher has copied it, no copy
-            # of this process is served (other processes: see the class docstring).
+            if not self._redis_healthy_since(stalls):
+                # The record is in the database; until the watcher has copied it, no copy
+                # of this process is served (other processes: see the class docstring).
+                self._in_step = False
+                logger.warning("cache.generation_copy_failed", extra={"key": generation_key})
+                return
+        # Redis is answering, this process was slow to hear it: copy again, waiting longer,
+        # so the copy is in Redis before the change is answered (as when nothing is slow).
+        try:
+            await self._call("raise_generation", copy, within_seconds=OP_TIMEOUT_SECONDS * 5)
+        except (RedisError, OSError, TimeoutError):
+            self._in_step = False
             logger.warning("cache.generation_copy_failed", extra={"key": generation_key})
 
     # --- watcher ---------------------------------------------------------------------------
@@ -346,6 +397,8 @@ class RedisCache:
         self._source = source
         if source is None or self._watcher is not None:
             return
+        self._heartbeat = Heartbeat(self._url)
+        self._heartbeat.start()
         self._watcher = asyncio.create_task(self._watch(), name="redis-watcher")
         # Give the first heartbeat and copy a moment, so a fresh process starts warm.
         with contextlib.suppress(TimeoutError):
@@ -353,13 +406,22 @@ class RedisCache:
                 await self._first_sync.wait()
 
     async def _watch(self) -> None:
+        """Keeps the copies in step: a full copy whenever they are not (after a stall, an
+        error, or at start), and every POLL_SECONDS the generations changed lately."""
+        assert self._heartbeat is not None
+        heartbeat = self._heartbeat
         last_poll = time.monotonic()
+        seen_failures = heartbeat.failures
         while not self._closing:
-            await self._heartbeat()
+            if heartbeat.failures != seen_failures:
+                seen_failures = heartbeat.failures
+                self._on_error("ping", heartbeat.last_error or TimeoutError())
+            elif self._reachable():
+                self._on_success()
             try:
-                if not self._in_step and self._reachable():
+                if not self.copies_trusted() and self._reachable():
                     await self._resync()
-                elif self._in_step and time.monotonic() - last_poll >= POLL_SECONDS:
+                elif self.copies_trusted() and time.monotonic() - last_poll >= POLL_SECONDS:
                     last_poll = time.monotonic()
                     await self._resync(lookback=POLL_LOOKBACK_SECONDS)
             except Exception as exc:  # the database or Redis failed: stay out of step
@@ -367,26 +429,13 @@ class RedisCache:
                 logger.warning("cache.resync_failed", extra={"error": repr(exc)[:300]})
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
-    async def _heartbeat(self) -> None:
-        sent = self._ping_sent = time.monotonic()
-        try:
-            async with asyncio.timeout(OP_TIMEOUT_SECONDS):
-                await self._redis.ping()
-        except (RedisError, OSError, TimeoutError) as exc:
-            self._on_error("ping", exc)
-            return
-        finally:
-            self._ping_sent = None
-        answered = time.monotonic()
-        if answered - sent > STALL_SECONDS:
-            self._in_step = False
-        self._last_answer = answered
-        self._on_success()
-
     async def _resync(self, *, lookback: float | None = None) -> None:
         """Copy the database's generations into Redis: all of them, or (a poll) those
-        changed within `lookback` seconds."""
-        assert self._source is not None
+        changed within `lookback` seconds. In step afterwards only if the heartbeat saw no
+        stall from before the rows were read until the copy was answered: a stall in
+        between may have made another process's copy fail after the rows were read."""
+        assert self._source is not None and self._heartbeat is not None
+        stalls = self._heartbeat.stalls
         since = None
         if lookback is not None:
             # The real clock, as the rows are stamped (never a test's pinned app clock).
@@ -398,12 +447,16 @@ class RedisCache:
                     for name, generation in rows:
                         await self._raise_generation(keys=[name], args=[generation], client=pipe)
                     await pipe.execute()
+        if self._heartbeat.stalls != stalls or not self._reachable():
+            self._in_step = False
+            logger.warning("cache.resync_stalled", extra={"generations": len(rows)})
+            return
         if lookback is None:
             if not self._in_step:
                 logger.info("cache.copies_in_step", extra={"generations": len(rows)})
-            self._in_step = self._reachable()
-            if self._in_step:
-                self._first_sync.set()
+            self._stalls_at_sync = stalls
+            self._in_step = True
+            self._first_sync.set()
 
     async def ping(self) -> bool:
         try:
@@ -420,7 +473,55 @@ class RedisCache:
             self._watcher.cancel()
             await asyncio.wait([self._watcher], timeout=1.0)
             self._watcher = None
+        if self._heartbeat is not None:
+            await asyncio.to_thread(self._heartbeat.stop)
+            self._heartbeat = None
         await self._redis.aclose()
+
+
+class Heartbeat:
+    """PINGs Redis every HEARTBEAT_SECONDS from a thread, with a blocking client of its own,
+    and counts stalls (an answer slower than STALL_SECONDS, or none). Readers compare the
+    count before and after what they need Redis to have been in step for."""
+
+    def __init__(self, url: str) -> None:
+        self._client = redis_sync.Redis.from_url(
+            url, socket_timeout=OP_TIMEOUT_SECONDS, socket_connect_timeout=OP_TIMEOUT_SECONDS
+        )
+        self.last_answer = 0.0
+        self.ping_sent: float | None = None
+        self.stalls = 0
+        self.failures = 0
+        self.last_error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="redis-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sent = self.ping_sent = time.monotonic()
+            try:
+                self._client.ping()
+            except (RedisError, OSError) as exc:
+                self.last_error = exc
+                self.stalls += 1
+                self.failures += 1
+            else:
+                answered = time.monotonic()
+                if answered - sent > STALL_SECONDS:
+                    self.stalls += 1
+                self.last_answer = answered
+            # Cleared only after the count: a reader never sees a slow ping as neither
+            # outstanding nor counted.
+            self.ping_sent = None
+            self._stop.wait(HEARTBEAT_SECONDS)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1.0)
+        self._client.close()
 
 
 def create_cache(redis_url: str | None) -> MemoryCache | RedisCache:
