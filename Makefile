@@ -27,7 +27,7 @@ help:
 	@echo "make seed     create the demo salon (once) and print its API key"
 	@echo "make fuzz     a deeper API fuzz run than make test's (FUZZ_EXAMPLES=200, a new seed)"
 	@echo "make lint     ruff check and format check;  make format  fixes both"
-	@echo "make bench    run the benchmarks (python -m bench)"
+	@echo "make bench    load benchmarks driven by wrk (bench/README.md; BENCH_ARGS=--help)"
 	@echo "make mutate   mutation score per module of the pure core (mutmut; not in CI)"
 	@echo "make clean    remove $(VENV) and caches (keeps data/ and .env)"
 
