@@ -44,4 +44,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=3)"]
 
-CMD ["uvicorn", "--factory", "app.main:run_app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# One worker process per core (WEB_CONCURRENCY overrides): the workers share the database
+# and Redis, so revocations, cached answers and rate limits hold across them.
+CMD ["sh", "-c", "exec uvicorn --factory app.main:run_app --host 0.0.0.0 --port 8000 --proxy-headers --workers \"${WEB_CONCURRENCY:-$(nproc)}\""]
