@@ -170,6 +170,33 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
     return create_sessionmaker(read_engine)
 
 
+class LazySession:
+    """Stands in for an AsyncSession and opens it on first use, so a request answered from
+    the cache (or a key found in the cache) builds no Session at all."""
+
+    __slots__ = ("_maker", "opened")
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        self._maker = maker
+        self.opened: AsyncSession | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.opened is None:
+            self.opened = self._maker()
+        return getattr(self.opened, name)
+
+
+@asynccontextmanager
+async def lazy_session(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session opened only if used, closed at the end of the block if it was."""
+    lazy = LazySession(maker)
+    try:
+        yield lazy  # type: ignore[misc]
+    finally:
+        if lazy.opened is not None:
+            await lazy.opened.close()
+
+
 AfterCommit = Callable[[], Awaitable[None]]
 
 

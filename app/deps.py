@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cache import Cache
 from app.config import Settings
-from app.db import run_after_commit
+from app.db import LazySession, run_after_commit
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 E = TypeVar("E", bound=Callable[..., Any])
@@ -47,15 +47,21 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """
     state = request.app.state
     maker = state.read_sessionmaker if request_reads_only(request) else state.sessionmaker
-    async with maker() as session:
-        try:
-            yield session
-            if session.in_transaction():  # a request served from the cache never began one
+    lazy = LazySession(maker)  # a request served from the cache opens none
+    try:
+        yield lazy  # type: ignore[misc]
+        session = lazy.opened
+        if session is not None:
+            if session.in_transaction():
                 await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        await run_after_commit(session)
+            await run_after_commit(session)
+    except BaseException:
+        if lazy.opened is not None:
+            await lazy.opened.rollback()
+        raise
+    finally:
+        if lazy.opened is not None:
+            await lazy.opened.close()
 
 
 async def _settings(request: Request) -> Settings:

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.auth import Tenant, UnsupportedSchemeError, constant_time_equals, extract_api_key
+from app.db import lazy_session
 from app.deps import CacheDep, NowDep, SettingsDep
 from app.errors import AuthenticationError, PermissionDeniedError
 from app.logging import company_id_var
@@ -38,8 +39,8 @@ async def authenticate(
     if settings.admin_api_key and constant_time_equals(raw_key, settings.admin_api_key):
         return Tenant(company_id=None, key_id=None, is_admin=True)
     # A read-only session of its own: authentication must not join (or, on SQLite, queue
-    # for) the request's write transaction.
-    async with request.app.state.read_sessionmaker() as session:
+    # for) the request's write transaction. Opened only if the key is not in the cache.
+    async with lazy_session(request.app.state.read_sessionmaker) as session:
         tenant = await ApiKeyService(session, cache).authenticate(raw_key)
     if tenant is None:
         raise AuthenticationError("Invalid or revoked API key.")
