@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
-from app.api import api_router, root_router
+from app.api import add_routes_flat, api_router, root_router
 from app.config import Settings, get_settings
 from app.db import utcnow
 from app.errors import add_exception_handlers
@@ -67,8 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app)
     install_openapi(app, key_dependency=authenticate)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    app.include_router(root_router)
-    app.include_router(api_router)
+    add_routes_flat(app, root_router, api_router)
     return app
 
 
