@@ -90,7 +90,11 @@ class Lookup:
     cache: GenerationCache
     key: str
     generation: int | None  # None: copies are not trusted now; nothing is stored
-    value: Any | None
+    raw: str | None  # the stored JSON, as stored (None on a miss)
+
+    @property
+    def value(self) -> Any | None:
+        return json.loads(self.raw) if self.raw is not None else None
 
     async def store(self, value: Any) -> None:
         if self.generation is None:
@@ -120,7 +124,7 @@ class GenerationCache:
         if found is None:
             return Lookup(self, key, None, None)
         generation, raw = found
-        return Lookup(self, key, generation, json.loads(raw) if raw is not None else None)
+        return Lookup(self, key, generation, raw)
 
     async def invalidate(self, session: AsyncSession) -> None:
         """Make every copy stale when the session's transaction commits (and not before)."""

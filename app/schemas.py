@@ -153,3 +153,10 @@ AwareDatetime = Annotated[
 ]
 # A moment to book or check: a date alone is refused rather than read as midnight.
 StartDatetime = Annotated[datetime, BeforeValidator(_with_time), AfterValidator(_bounded_datetime)]
+
+
+class StoredJSON(str):
+    """An answer kept as the JSON it was sent as the first time (validated then): served as
+    those bytes, without being parsed, validated and serialised again."""
+
+    __slots__ = ()

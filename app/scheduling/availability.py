@@ -21,7 +21,7 @@ from app.cache import Cache
 from app.config import FeatureFlags
 from app.db import utcnow
 from app.errors import ValidationFailedError
-from app.invalidation import GenerationCache
+from app.invalidation import GenerationCache, Lookup
 from app.repository import TenantScoped
 from app.scheduling.intervals import BusyTimeline, Interval
 from app.scheduling.models import Appointment, AppointmentPhase, AppointmentStatus
@@ -44,6 +44,7 @@ from app.scheduling.slots import (
     Unavailability,
     day_distance,
 )
+from app.schemas import StoredJSON
 from app.tenancy.company_settings import CompanySettings
 from app.tenancy.models import (
     Branch,
@@ -279,13 +280,21 @@ class AvailabilityService(TenantScoped):
         )
 
     async def check(self, request: AvailabilityCheck) -> AvailabilityCheckResult:
-        key = (
-            f"check:{request.branch_id}:{request.service_id}:{request.staff_id}:"
-            f"{request.start.isoformat()}:{request.max_alternatives}"
-        )
-        found = await self.cache.lookup(key)
-        if found.value is not None:
-            return AvailabilityCheckResult.model_validate(found.value)
+        found = await self.cache.lookup(_check_key(request))
+        if found.raw is not None:
+            return AvailabilityCheckResult.model_validate_json(found.raw)
+        return await self._check(request, found)
+
+    async def check_for_response(
+        self, request: AvailabilityCheck
+    ) -> AvailabilityCheckResult | StoredJSON:
+        """As `check`; a cached answer comes back as the JSON it was stored as."""
+        found = await self.cache.lookup(_check_key(request))
+        if found.raw is not None:
+            return StoredJSON(found.raw)
+        return await self._check(request, found)
+
+    async def _check(self, request: AvailabilityCheck, found: Lookup) -> AvailabilityCheckResult:
         query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
         start = to_utc(request.start, query.rules.tz)
         result = await self.evaluate(query, start, request.max_alternatives)
@@ -497,6 +506,13 @@ class _CalendarReads:
     async def _read(self, window: Interval) -> dict[int, StaffCalendar]:
         calendars = await self.loader.calendars(self.candidates, window)
         return {calendar.staff_id: calendar for calendar in calendars}
+
+
+def _check_key(request: AvailabilityCheck) -> str:
+    return (
+        f"check:{request.branch_id}:{request.service_id}:{request.staff_id}:"
+        f"{request.start.isoformat()}:{request.max_alternatives}"
+    )
 
 
 def _slot_read(slot: Slot, tz: ZoneInfo) -> SlotRead:

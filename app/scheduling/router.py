@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from app.deps import reads_only, writes
@@ -35,7 +35,7 @@ from app.scheduling.schemas import (
     AvailabilityQuery,
     ProcessingTimeHealthRead,
 )
-from app.schemas import IdPath, Page
+from app.schemas import IdPath, Page, StoredJSON
 
 router = APIRouter()
 
@@ -60,7 +60,10 @@ async def check_availability(body: AvailabilityCheck, service: AvailabilityServi
     """Answers `available`; when the time is taken, outside working hours, too soon or in the
     past, up to `max_alternatives` free starts ranked by distance from the requested start
     (the requested staff member's first)."""
-    return await service.check(body)
+    result = await service.check_for_response(body)
+    if isinstance(result, StoredJSON):
+        return Response(result, media_type="application/json")
+    return result
 
 
 @router.get(
