@@ -60,6 +60,13 @@ class Cache(Protocol):
         """Increment and return; `ttl_seconds` is applied when the key is created."""
         ...
 
+    async def incr_reading(
+        self, key: str, ttl_seconds: float, generation_key: str
+    ) -> tuple[int, int | None]:
+        """`incr`, and the copy of a generation read in the same round trip: (count,
+        generation), the generation None when copies cannot be trusted now."""
+        ...
+
     # --- copies of database state ------------------------------------------------------
     async def read_versioned(
         self, generation_key: str, entry_prefix: str, entry_key: str
@@ -125,6 +132,11 @@ class MemoryCache:
         self._data[key] = (str(value), self._data[key][1])
         return value
 
+    async def incr_reading(
+        self, key: str, ttl_seconds: float, generation_key: str
+    ) -> tuple[int, int | None]:
+        return await self.incr(key, ttl_seconds), int(self._live(generation_key) or 0)
+
     async def read_versioned(
         self, generation_key: str, entry_prefix: str, entry_key: str
     ) -> tuple[int, str | None]:
@@ -162,6 +174,13 @@ class MemoryCache:
 _READ_VERSIONED = """
 local generation = redis.call('GET', KEYS[1]) or '0'
 return {generation, redis.call('GET', ARGV[1] .. ':' .. generation .. ':' .. ARGV[2])}
+"""
+# Count a request (the expiry set by the request that creates the counter) and read a
+# generation, in one round trip.
+_INCR_READING = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('GET', KEYS[2]) or '0'}
 """
 # Raise a generation copy, never lower it: copies may arrive out of order.
 _RAISE_GENERATION = """
@@ -202,6 +221,7 @@ class RedisCache:
         self._fallback = fallback or MemoryCache()
         self._read_versioned = self._redis.register_script(_READ_VERSIONED)
         self._raise_generation = self._redis.register_script(_RAISE_GENERATION)
+        self._incr_reading = self._redis.register_script(_INCR_READING)
         self._source: GenerationSource | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._heartbeat: Heartbeat | None = None
@@ -333,6 +353,23 @@ class RedisCache:
             return await self._call("incr", increment)  # type: ignore[return-value]
         except (RedisError, OSError, TimeoutError):
             return await self._fallback.incr(key, ttl_seconds)
+
+    async def incr_reading(
+        self, key: str, ttl_seconds: float, generation_key: str
+    ) -> tuple[int, int | None]:
+        if not self.copies_trusted():
+            return await self.incr(key, ttl_seconds), None
+        try:
+            count, generation = await self._call(  # type: ignore[misc]
+                "incr_reading",
+                lambda: self._incr_reading(
+                    keys=[key, generation_key], args=[int(ttl_seconds * 1000)]
+                ),
+            )
+        except (RedisError, OSError, TimeoutError):
+            return await self._fallback.incr(key, ttl_seconds), None
+        # As for read_versioned: the generation counts only if no stall was seen meanwhile.
+        return int(count), int(generation) if self.copies_trusted() else None
 
     # --- copies ----------------------------------------------------------------------------
 

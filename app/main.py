@@ -18,7 +18,7 @@ from app.metrics import Metrics
 from app.middleware import RequestContextMiddleware
 from app.openapi import install_openapi
 from app.ops.runtime import service_runtime
-from app.tenancy.auth import authenticate
+from app.tenancy.auth import ResolvedKeys, authenticate
 
 DESCRIPTION = """
 Books appointments for multi-branch service businesses (salons first).
@@ -64,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     # Injectable so tests can pin "now" (e.g. to a DST change that lies in the past).
     app.state.now = utcnow
+    # API keys this process has resolved (checked against the auth generation per request).
+    app.state.resolved_keys = ResolvedKeys()
     add_exception_handlers(app)
     install_openapi(app, key_dependency=authenticate)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

@@ -176,10 +176,15 @@ class ApiKeyService:
 
     async def authenticate(self, raw_key: str) -> Tenant | None:
         """The tenant a key belongs to, or None for an unknown, revoked or inactive one."""
-        key_hash = hash_api_key(raw_key)
+        tenant, _ = await self.resolve(hash_api_key(raw_key))
+        return tenant
+
+    async def resolve(self, key_hash: str) -> tuple[Tenant | None, int | None]:
+        """The tenant of a key (by its hash), and the generation of the auth cache it was
+        read under (None when the cache cannot vouch for it: then it must not be kept)."""
         found = await auth_cache(self.cache).lookup(key_hash)
         if found.value is not None:
-            return Tenant(**found.value)
+            return Tenant(**found.value), found.generation
         row = (
             await self.session.execute(
                 select(ApiKey, Company)
@@ -188,7 +193,7 @@ class ApiKeyService:
             )
         ).first()
         if row is None or (row[1] is not None and not row[1].is_active):
-            return None
+            return None, None
         api_key, company = row
         tenant = Tenant(
             company_id=api_key.company_id,
@@ -201,4 +206,4 @@ class ApiKeyService:
             else None,
         )
         await found.store(asdict(tenant))
-        return tenant
+        return tenant, found.generation
