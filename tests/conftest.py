@@ -8,6 +8,7 @@ so concurrency tests see exactly what production sees.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,10 +18,11 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from asgi_lifespan import LifespanManager
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import FeatureFlags, Settings
+from app.db import create_engine
 from app.main import create_app
 from app.models import Base
 from tests import factories
@@ -75,11 +77,32 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+def mysql_server_url(url: str) -> str:
+    return make_url(url).set(database="").render_as_string(hide_password=False)
+
+
+async def mysql_execute(server_url: str, statement: str) -> None:
+    engine = create_engine(server_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def _recreate_mysql_database(url: str) -> None:
+    # Dropped rather than downgraded: a database left by an earlier run may hold rows a
+    # downgrade cannot narrow (a NULL that a restored NOT NULL refuses), and CI may reuse it.
+    name = make_url(url).database
+    await mysql_execute(mysql_server_url(url), f"DROP DATABASE IF EXISTS `{name}`")
+    await mysql_execute(mysql_server_url(url), f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if MYSQL_URL:
         url = MYSQL_URL
-        command.downgrade(alembic_config(url), "base")
+        asyncio.run(_recreate_mysql_database(url))
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     command.upgrade(alembic_config(url), "head")

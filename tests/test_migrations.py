@@ -16,7 +16,13 @@ from sqlalchemy.engine import Connection
 
 from app.db import create_engine
 from app.models import Base
-from tests.conftest import MYSQL_URL, alembic_config, requires_mysql
+from tests.conftest import (
+    MYSQL_URL,
+    alembic_config,
+    mysql_execute,
+    mysql_server_url,
+    requires_mysql,
+)
 
 # DESIGN §4: the whole schema, named here so a table lost from both the models and the
 # migrations is still noticed.
@@ -61,17 +67,11 @@ def _mysql_migration_urls() -> tuple[str, str, str]:
     """(server URL, URL of a database of its own, its name), derived from TEST_MYSQL_URL."""
     url = make_url(MYSQL_URL)
     name = f"{url.database or 'test'}_migrations"
-    server = url.set(database="").render_as_string(hide_password=False)
-    return server, url.set(database=name).render_as_string(hide_password=False), name
-
-
-async def _mysql_execute(server_url: str, statement: str) -> None:
-    engine = create_engine(server_url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
+    return (
+        mysql_server_url(MYSQL_URL),
+        url.set(database=name).render_as_string(hide_password=False),
+        name,
+    )
 
 
 @pytest.fixture(
@@ -86,12 +86,12 @@ async def empty_database(request, tmp_path) -> AsyncIterator[str]:
         yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
         return
     server_url, url, name = _mysql_migration_urls()
-    await _mysql_execute(server_url, f"DROP DATABASE IF EXISTS `{name}`")
-    await _mysql_execute(server_url, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    await mysql_execute(server_url, f"DROP DATABASE IF EXISTS `{name}`")
+    await mysql_execute(server_url, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
     try:
         yield url
     finally:
-        await _mysql_execute(server_url, f"DROP DATABASE IF EXISTS `{name}`")
+        await mysql_execute(server_url, f"DROP DATABASE IF EXISTS `{name}`")
 
 
 async def _migrate(url: str, direction: str, revision: str) -> None:
@@ -115,6 +115,24 @@ def _tables(connection: Connection) -> set[str]:
 
 def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def _delivery_without_recipient(connection: Connection) -> None:
+    companies = Base.metadata.tables["companies"]
+    deliveries = Base.metadata.tables["notification_deliveries"]
+    company_id = connection.execute(
+        companies.insert().values(name="Salon", slug="salon")
+    ).inserted_primary_key[0]
+    connection.execute(
+        deliveries.insert().values(
+            company_id=company_id, event_type="booking_confirmed", channel="email", recipient=None
+        )
+    )
+    connection.commit()
+
+
+def _delivery_count(connection: Connection) -> int:
+    return connection.execute(text("SELECT COUNT(*) FROM notification_deliveries")).scalar_one()
 
 
 def _events(connection: Connection) -> list[tuple]:
@@ -146,6 +164,18 @@ class TestMigrations:
         await _migrate(url, "up", "head")
         assert await _inspect(url, _tables) == EXPECTED_TABLES | {"alembic_version"}
         assert len(await _inspect(url, _events)) == 13, "re-upgrade must not duplicate events"
+
+    async def test_downgrade_with_a_delivery_that_found_no_recipient(self, empty_database):
+        # A customer without email or phone leaves a delivery with no recipient; the schema
+        # before the outbox required one, and a downgrade must still get through.
+        url = empty_database
+        await _migrate(url, "up", "head")
+        await _inspect(url, _delivery_without_recipient)
+
+        await _migrate(url, "down", "0005")
+
+        assert await _inspect(url, _revision) == "0005"
+        assert await _inspect(url, _delivery_count) == 0
 
     async def test_thirteen_notification_events_are_seeded(self, empty_database):
         await _migrate(empty_database, "up", "head")

@@ -54,6 +54,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The older schema has no place for a delivery that never found a recipient (a customer
+    # without email or phone): those rows are dropped rather than given a made-up address.
+    op.execute("DELETE FROM notification_deliveries WHERE recipient IS NULL")
     with op.batch_alter_table("notification_deliveries") as batch_op:
         # Foreign keys first: MariaDB keeps an index while a foreign key needs it.
         batch_op.drop_constraint(
