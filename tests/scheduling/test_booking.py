@@ -222,3 +222,36 @@ class TestChangeService:
         async with db() as session:
             kept = await session.get(Appointment, created["id"])
         assert kept.service_id == salon.cut_id
+
+
+class TestFinish:
+    async def test_completed_is_final(self, company_client, salon):
+        created = (await book(company_client, salon, local(1, 10), staff=salon.anna_id)).json()
+        done = await company_client.post(f"/api/v1/appointments/{created['id']}/complete")
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "completed"
+        for action in ("complete", "no-show", "cancel"):
+            again = await company_client.post(f"/api/v1/appointments/{created['id']}/{action}")
+            assert again.status_code == 409, (action, again.text)
+            assert again.json()["current_status"] == "completed"
+
+    async def test_no_show_is_recorded_and_final(self, company_client, salon):
+        created = (await book(company_client, salon, local(1, 10), staff=salon.anna_id)).json()
+        missed = await company_client.post(f"/api/v1/appointments/{created['id']}/no-show")
+        assert missed.status_code == 200, missed.text
+        assert missed.json()["status"] == "no_show"
+        shown = await company_client.get(f"/api/v1/appointments/{created['id']}")
+        assert shown.json()["status"] == "no_show"
+        again = await company_client.post(f"/api/v1/appointments/{created['id']}/complete")
+        assert again.status_code == 409
+        assert again.json()["current_status"] == "no_show"
+
+    async def test_another_companys_appointment_is_404_and_unchanged(
+        self, company_client, other_client, salon
+    ):
+        created = (await book(company_client, salon, local(1, 10), staff=salon.anna_id)).json()
+        for action in ("complete", "no-show"):
+            foreign = await other_client.post(f"/api/v1/appointments/{created['id']}/{action}")
+            assert foreign.status_code == 404, action
+        shown = await company_client.get(f"/api/v1/appointments/{created['id']}")
+        assert shown.json()["status"] == created["status"]
