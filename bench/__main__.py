@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bench import calcom, policies
+from bench import calcom, dispatch, policies
 from bench.load import Result
 from bench.scenarios import (
     Measured,
@@ -163,13 +163,31 @@ async def bench_backend(
             log(f"{name}: 2 uvicorn workers")
             with serve("app.main:run_app", env, workers=2) as base_url:
                 measured += run_rows(base_url, headers, scale_out, args.seconds)
+    dispatched = None
+    if not wanted or any(w in "dispatcher" for w in wanted):
+        log(f"{name}: notification dispatcher, {dispatch.ROWS:,} due rows")
+        dispatched = await dispatch.measure(database_url, salon)
     cache = "Redis" if redis_url else "in-process cache"
     ok &= print_table(f"{name} + {cache}", reference, measured)
     if any("contested" in m.row.name for m in measured):
         ok &= contested_verdict(measured)
     if python_rows:
         print_python_rows(f"{name}: Cal.com and voice fault rows", python_rows)
+    if dispatched is not None:
+        ok &= print_dispatch(name, dispatched)
     return ok
+
+
+def print_dispatch(name: str, figure: dispatch.DispatchFigure) -> bool:
+    complete = figure.sent == figure.rows
+    print(
+        f"\n{name}: notification dispatcher (Python-driven, one dispatcher as the worker runs "
+        f"it): {figure.rows:,} due rows, half e-mail to a local SMTP server (aiosmtpd), half "
+        f"SMS to a fake provider, in {figure.seconds:.1f} s: "
+        f"**{figure.rows_per_second:,.0f} rows/s** ({figure.line})"
+        + ("" if complete else " — NOT EVERY ROW SENT")
+    )
+    return complete
 
 
 def print_pure_figures() -> None:
@@ -197,8 +215,9 @@ async def main() -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated parts of row names: only those wrk rows (and no Python rows), "
-        "e.g. --only cached,services to measure one change",
+        help="comma-separated parts of row names: only those wrk rows (and no Python rows "
+        "but the dispatcher's), e.g. --only cached,services to measure one change, --only "
+        "dispatcher for the notification dispatcher",
     )
     args = parser.parse_args()
     if args.quick:
