@@ -13,6 +13,7 @@ to the fallback at once, else the row is `skipped`, saying why.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ logger = logging.getLogger("app.notifications.dispatcher")
 # A claimed row not finished within this is claimed again (its dispatcher died).
 LEASE = timedelta(minutes=5)
 BATCH = 50
+# Messages of a claimed batch in flight at once: sending is waiting on the mail server or
+# the provider, so one at a time left the dispatcher idle (measured: 66 rows/s, see bench).
+CONCURRENT_SENDS = 4
 ADDRESS_OF = {"email": "email", "sms": "phone", "whatsapp": "phone", "push": "phone"}
 
 
@@ -103,11 +107,17 @@ class Dispatcher:
         *,
         clock: Callable[[], datetime] = utcnow,
         progress: Callable[[str], None] = lambda line: None,
+        concurrent_sends: int | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.sender = sender
         self.clock = clock
         self.progress = progress
+        if concurrent_sends is None:
+            bind = sessionmaker.kw.get("bind")
+            one_writer = bind is not None and bind.dialect.name == "sqlite"
+            concurrent_sends = 1 if one_writer else CONCURRENT_SENDS
+        self.concurrent_sends = concurrent_sends
 
     async def run(self, limit: int | None = None) -> DispatchSummary:
         """Send the rows due now (at most `limit`), batch by batch, until none is left."""
@@ -117,10 +127,22 @@ class Dispatcher:
             claimed = await self._claim(size)
             if not claimed:
                 break
-            for delivery_id in claimed:
-                await self._deliver(delivery_id, summary)
+            await self._deliver_all(claimed, summary)
             self.progress(f"{summary.handled} handled: {summary.line}")
         return summary
+
+    async def _deliver_all(self, claimed: list[int], summary: DispatchSummary) -> None:
+        """Each claimed row on its own (sessions included), a few at a time. A crash leaves
+        the unfinished rows claimed; their lease runs out and they are sent again."""
+        slots = asyncio.Semaphore(self.concurrent_sends)
+
+        async def deliver(delivery_id: int) -> None:
+            async with slots:
+                await self._deliver(delivery_id, summary)
+
+        async with asyncio.TaskGroup() as group:
+            for delivery_id in claimed:
+                group.create_task(deliver(delivery_id))
 
     async def _claim(self, size: int) -> list[int]:
         now = self.clock()
