@@ -45,6 +45,8 @@ LEASE_SECONDS = 0.25
 # POLL_SECONDS: the backstop for an after-commit copy lost by another process.
 POLL_SECONDS = 1.0
 POLL_LOOKBACK_SECONDS = 60.0
+# Connections to Redis per process; more calls in flight wait for a free one.
+MAX_CONNECTIONS = 64
 # After a Redis error without a watcher (a bare client), Redis is skipped this long.
 RETRY_AFTER_SECONDS = 0.5
 
@@ -212,12 +214,19 @@ class RedisCache:
 
     def __init__(self, url: str, fallback: MemoryCache | None = None) -> None:
         self._url = url
-        self._redis = redis_asyncio.from_url(
+        # A blocking pool: when every connection is busy a call waits for one (within its
+        # budget) instead of failing at once. redis-py's default pool raises
+        # MaxConnectionsError past 100 calls in flight, which read as Redis being down:
+        # under 200 concurrent bookings every process stopped trusting its copies.
+        pool = redis_asyncio.BlockingConnectionPool.from_url(
             url,
             decode_responses=True,
             socket_timeout=OP_TIMEOUT_SECONDS,
             socket_connect_timeout=OP_TIMEOUT_SECONDS,
+            max_connections=MAX_CONNECTIONS,
+            timeout=OP_TIMEOUT_SECONDS,
         )
+        self._redis = redis_asyncio.Redis.from_pool(pool)
         self._fallback = fallback or MemoryCache()
         self._read_versioned = self._redis.register_script(_READ_VERSIONED)
         self._raise_generation = self._redis.register_script(_RAISE_GENERATION)
