@@ -131,6 +131,19 @@ def _delivery_without_recipient(connection: Connection) -> None:
     connection.commit()
 
 
+def _two_companies_claiming_team_77(connection: Connection) -> None:
+    for slug in ("a", "b"):
+        connection.execute(
+            text(
+                "INSERT INTO companies (name, slug, timezone, language, calcom_team_id, settings,"
+                " is_active, created_at, updated_at) VALUES (:slug, :slug, 'Europe/Berlin', 'de',"
+                " 77, '{}', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            ),
+            {"slug": slug},
+        )
+    connection.commit()
+
+
 def _delivery_count(connection: Connection) -> int:
     return connection.execute(text("SELECT COUNT(*) FROM notification_deliveries")).scalar_one()
 
@@ -176,6 +189,18 @@ class TestMigrations:
 
         assert await _inspect(url, _revision) == "0005"
         assert await _inspect(url, _delivery_count) == 0
+
+    async def test_upgrade_refuses_a_calcom_team_two_companies_claim_naming_it(
+        self, empty_database
+    ):
+        url = empty_database
+        await _migrate(url, "up", "0003")
+        await _inspect(url, _two_companies_claiming_team_77)
+
+        with pytest.raises(RuntimeError, match="calcom_team_id 77 is claimed more than once"):
+            await _migrate(url, "up", "head")
+
+        assert await _inspect(url, _revision) == "0003"
 
     async def test_thirteen_notification_events_are_seeded(self, empty_database):
         await _migrate(empty_database, "up", "head")

@@ -94,6 +94,18 @@ class TestCreateStaff:
         assert error_fields(bad_email) == ["body.email"]
         assert await table_count(db, "staff") == 0
 
+    async def test_addresses_no_mail_server_would_take_are_refused(
+        self, company_client, db, tenant
+    ):
+        # Each has an @ and a dot after it; a pattern check let them through.
+        for address in ("anna..k@salon.de", "anna@salon..de", "anna@-salon.de", "anna@salon.de-"):
+            response = await company_client.post(
+                "/api/v1/staff",
+                json={"name": "Anna", "branch_id": tenant.branch_id, "email": address},
+            )
+            assert error_fields(response) == ["body.email"], address
+        assert await table_count(db, "staff") == 0
+
 
 class TestUpdateStaff:
     async def test_service_ids_replace_the_whole_set(self, company_client, db, tenant):
