@@ -14,7 +14,7 @@ from app.calcom.client import CalcomClient
 from app.calcom.errors import CalcomUnavailableError
 from app.main import create_app as create_service
 from app.tenancy.models import Service
-from tests.conftest import make_client
+from tests.conftest import STARTUP_SECONDS, make_client
 from tests.salon import NOW
 from tools.fake_calcom import FakeCalcom, create_app
 
@@ -160,7 +160,7 @@ async def test_redis_down_keeps_the_service_up(settings, db, tenant, salon, fake
     protects, and readiness reports Redis as down."""
     redis_down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:6390/0"})
     service = create_service(redis_down)
-    async with LifespanManager(service):
+    async with LifespanManager(service, startup_timeout=STARTUP_SECONDS):
         service.state.now = lambda: NOW
         breaker = await link_calcom(service, db, salon, fake, read_timeout=0.2)
         async with make_client(service, tenant.api_key) as client:

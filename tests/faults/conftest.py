@@ -24,6 +24,7 @@ from asgi_lifespan import LifespanManager
 
 from app.config import Settings
 from app.main import create_app
+from tests.conftest import STARTUP_SECONDS
 
 REDIS_SERVER = shutil.which("redis-server")
 START_TIMEOUT_SECONDS = 5.0
@@ -178,5 +179,5 @@ async def other_app(app, settings: Settings, pinned_clock) -> AsyncIterator:
     instance = create_app(settings)
     instance.state.now = app.state.now
     instance.state.settings = app.state.settings
-    async with LifespanManager(instance):
+    async with LifespanManager(instance, startup_timeout=STARTUP_SECONDS):
         yield instance

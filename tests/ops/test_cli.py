@@ -17,7 +17,7 @@ from asgi_lifespan import LifespanManager
 from app.cli import main
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import ROOT, make_client
+from tests.conftest import ROOT, STARTUP_SECONDS, make_client
 
 KEY = re.compile(r"\bbk_[A-Za-z0-9_\-]{20,}")
 
@@ -51,7 +51,10 @@ def _tables(path: Path) -> set[str]:
 async def _get(path: Path, api_key: str, url: str):
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{path}")
     application = create_app(settings)
-    async with LifespanManager(application), make_client(application, api_key) as client:
+    async with (
+        LifespanManager(application, startup_timeout=STARTUP_SECONDS),
+        make_client(application, api_key) as client,
+    ):
         return await client.get(url)
 
 

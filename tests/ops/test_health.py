@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.logging import JsonFormatter
 from app.main import create_app
-from tests.conftest import REDIS_URL, make_client
+from tests.conftest import REDIS_URL, STARTUP_SECONDS, make_client
 
 
 def _dead_port() -> int:
@@ -29,7 +29,7 @@ def _dead_port() -> int:
 @asynccontextmanager
 async def _running(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
-    async with LifespanManager(application):
+    async with LifespanManager(application, startup_timeout=STARTUP_SECONDS):
         yield application
 
 
@@ -176,7 +176,10 @@ class TestUnhandledError:
             raise RuntimeError("secret internal detail")
 
         application.add_api_route("/test-only/explode", explode)
-        async with LifespanManager(application), make_client(application) as client:
+        async with (
+            LifespanManager(application, startup_timeout=STARTUP_SECONDS),
+            make_client(application) as client,
+        ):
             response = await client.get("/test-only/explode", headers={"X-Request-ID": "boom-1"})
 
         assert response.status_code == 500

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from app.main import create_app
 from app.policies.models import PolicyConfiguration
 from tests import factories
-from tests.conftest import REDIS_URL, make_client
+from tests.conftest import REDIS_URL, STARTUP_SECONDS, make_client
 from tests.policies.helpers import SALON_POLICY, effective, entity_id, set_policy
 
 LOWER_LEVELS = ("branch", "service", "staff")
@@ -195,7 +195,10 @@ class TestCache:
     ):
         await set_policy(company_client, "company", salon.company_id, config={"fee": 1})
         second = create_app(settings)
-        async with LifespanManager(second), make_client(second, tenant.api_key) as other:
+        async with (
+            LifespanManager(second, startup_timeout=STARTUP_SECONDS),
+            make_client(second, tenant.api_key) as other,
+        ):
             assert (await effective(other, **all_ids(salon)))["config"] == {"fee": 1.0}
             await set_policy(company_client, "company", salon.company_id, config={"fee": 2})
             assert (await effective(other, **all_ids(salon)))["config"] == {"fee": 2.0}

@@ -6,7 +6,7 @@ from sqlalchemy import delete
 
 from app.main import create_app
 from app.tenancy.models import WorkingHours
-from tests.conftest import REDIS_URL, make_client
+from tests.conftest import REDIS_URL, STARTUP_SECONDS, make_client
 from tests.factories import make_service, make_staff
 from tests.salon import NOW, booking, local
 
@@ -113,7 +113,7 @@ async def test_booking_on_one_instance_invalidates_the_other(app, settings, tena
     other_instance.state.now = app.state.now
     other_instance.state.settings = app.state.settings
     async with (
-        LifespanManager(other_instance),
+        LifespanManager(other_instance, startup_timeout=STARTUP_SECONDS),
         make_client(app, tenant.api_key) as a,
         make_client(other_instance, tenant.api_key) as b,
     ):
