@@ -126,20 +126,16 @@ class TestFaults:
             "source"
         ] == "calcom"
 
-    async def test_open_breaker_answers_fast_without_calling_calcom(
+    async def test_open_breaker_answers_without_calling_calcom(
         self, app, db, salon, fake, company_client
     ):
+        # How fast it answers is make bench's row "check, breaker open" (p95 < 50 ms there);
+        # a timer here measured the test machine's load (and its collector's pauses).
         breaker = await link_calcom(app, db, salon, fake, read_timeout=0.2)
-        # Warm up on the colour (not linked to Cal.com): the first request compiles queries.
-        warm_up = {**body(salon, "2026-12-03T10:00:00"), "service_id": salon.colour_id}
-        assert (await check(company_client, warm_up))["source"] == "local"
         for _ in range(5):
             await breaker.record_failure()
         calls = len(fake.requests)
-        started = time.perf_counter()
         result = await check(company_client, body(salon, "2026-12-01T10:00:00"))
-        # The target is 50 ms; the bound leaves room for a loaded test machine.
-        assert time.perf_counter() - started < 0.15
         assert result["source"] == "local"
         assert len(fake.requests) == calls
 

@@ -1,6 +1,5 @@
 """Circuit breaker: opens after 5 failures, answers fast while open, probes, shares state."""
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -31,11 +30,9 @@ class TestBreaker:
         await fail_times(calcom, fake, 1)
         assert await breaker.state() == BreakerState.OPEN
         sent = len(fake.requests)
-        started = time.perf_counter()
         with pytest.raises(CalcomCircuitOpenError):
             await calcom.get_slots(1, START, END)
-        assert time.perf_counter() - started < 0.05
-        assert len(fake.requests) == sent
+        assert len(fake.requests) == sent  # refused here, without waiting on Cal.com
 
     async def test_success_resets_the_consecutive_count(self, calcom, fake, breaker):
         await fail_times(calcom, fake, 4)
