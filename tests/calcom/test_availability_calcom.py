@@ -6,14 +6,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import update
 
-from app.calcom.breaker import CircuitBreaker
-from app.calcom.calendar import CalcomCalendar
-from app.calcom.client import CalcomClient
 from app.calcom.errors import CalcomUnavailableError
 from app.main import create_app as create_service
-from app.tenancy.models import Service
+from tests.calcom_link import link_calcom as linked_to_calcom
 from tests.conftest import STARTUP_SECONDS, make_client
 from tests.salon import NOW
 from tools.fake_calcom import FakeCalcom, create_app
@@ -27,19 +23,9 @@ def fake() -> FakeCalcom:
 
 
 async def link_calcom(app, db, salon_, fake, read_timeout=3.0):
-    async with db() as session:
-        await session.execute(
-            update(Service)
-            .where(Service.id == salon_.cut_id)
-            .values(calcom_event_type_id=EVENT_TYPE)
-        )
-        await session.commit()
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(fake)))
-    breaker = CircuitBreaker(app.state.cache, "calcom")
-    app.state.calcom = CalcomClient(
-        http, "http://calcom.test/v2", "cal_key", breaker, read_timeout=read_timeout
+    breaker, _ = await linked_to_calcom(
+        app, db, salon_.cut_id, fake, EVENT_TYPE, read_timeout=read_timeout
     )
-    app.state.calendar = CalcomCalendar(app.state.calcom, app.state.cache)
     return breaker
 
 

@@ -3,18 +3,13 @@
 import asyncio
 from datetime import UTC, datetime
 
-import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from app.calcom.breaker import CircuitBreaker
-from app.calcom.calendar import CalcomCalendar
-from app.calcom.client import CalcomClient
 from app.scheduling.models import Appointment
-from app.tenancy.models import Service
+from tests.calcom_link import link_calcom
 from tests.conftest import table_count
 from tests.salon import booking, local
-from tools.fake_calcom import create_app
 
 EVENT_TYPE = 4242
 TEN_UTC = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
@@ -22,23 +17,9 @@ TEN_UTC = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
 
 @pytest.fixture(autouse=True)
 async def linked(app, db, salon, fake):
-    async with db() as session:
-        await session.execute(
-            update(Service)
-            .where(Service.id == salon.cut_id)
-            .values(calcom_event_type_id=EVENT_TYPE)
-        )
-        await session.commit()
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(fake)))
-    app.state.calcom = CalcomClient(
-        http,
-        "http://calcom.test/v2",
-        "cal_key",
-        CircuitBreaker(app.state.cache, "calcom"),
-        read_timeout=0.3,
-        write_timeout=0.3,
+    _, http = await link_calcom(
+        app, db, salon.cut_id, fake, EVENT_TYPE, read_timeout=0.3, write_timeout=0.3
     )
-    app.state.calendar = CalcomCalendar(app.state.calcom, app.state.cache)
     yield
     await http.aclose()
 

@@ -7,16 +7,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from app.calcom.breaker import CircuitBreaker
-from app.calcom.calendar import CalcomCalendar
-from app.calcom.client import CalcomClient
 from app.scheduling.models import Appointment
-from app.tenancy.models import Service
-from tools.fake_calcom import FakeCalcom, create_app
+from tests.calcom_link import link_calcom
+from tools.fake_calcom import FakeCalcom
 
 EVENT_TYPE = 4343
 BOOK = {"service": "Cut", "date": "2026-12-01", "time": "10:00", "customer_name": "Erika"}
@@ -30,24 +26,9 @@ def fake() -> FakeCalcom:
 @pytest.fixture
 async def breaker(app, db, phone_line, fake):
     """The cut is a Cal.com event type; reads give up after 0.3 s, writes after 0.5 s."""
-    async with db() as session:
-        await session.execute(
-            update(Service)
-            .where(Service.id == phone_line.cut_id)
-            .values(calcom_event_type_id=EVENT_TYPE)
-        )
-        await session.commit()
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(fake)))
-    breaker = CircuitBreaker(app.state.cache, "calcom")
-    app.state.calcom = CalcomClient(
-        http,
-        "http://calcom.test/v2",
-        "cal_key",
-        breaker,
-        read_timeout=0.3,
-        write_timeout=0.5,
+    breaker, http = await link_calcom(
+        app, db, phone_line.cut_id, fake, EVENT_TYPE, read_timeout=0.3, write_timeout=0.5
     )
-    app.state.calendar = CalcomCalendar(app.state.calcom, app.state.cache)
     yield breaker
     await http.aclose()
 
