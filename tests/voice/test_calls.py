@@ -37,16 +37,21 @@ def call_body(call_id: str = "call_hook", **extra) -> dict:
     }
 
 
+async def inbound(voice_http, from_number: str, to_number: str):
+    """Retell asks who is calling whom before it picks up."""
+    return await signed_post(
+        voice_http,
+        "/voice/retell/inbound",
+        {
+            "event": "call_inbound",
+            "call_inbound": {"from_number": from_number, "to_number": to_number},
+        },
+    )
+
+
 class TestInbound:
     async def test_answers_the_salons_variables_all_strings(self, voice_http, phone_line):
-        response = await signed_post(
-            voice_http,
-            "/voice/retell/inbound",
-            {
-                "event": "call_inbound",
-                "call_inbound": {"from_number": "+491709999999", "to_number": "030 1234567"},
-            },
-        )
+        response = await inbound(voice_http, "+491709999999", "030 1234567")
         assert response.status_code == 200, response.text
         answer = response.json()["call_inbound"]
         variables = answer["dynamic_variables"]
@@ -73,40 +78,19 @@ class TestInbound:
             "/api/v1/appointments", json=booking(phone_line, local(2, 10), name="Erika")
         )
         assert made.status_code == 201
-        response = await signed_post(
-            voice_http,
-            "/voice/retell/inbound",
-            {
-                "event": "call_inbound",
-                "call_inbound": {"from_number": CALLER, "to_number": SALON_NUMBER},
-            },
-        )
+        response = await inbound(voice_http, CALLER, SALON_NUMBER)
         variables = response.json()["call_inbound"]["dynamic_variables"]
         assert (variables["caller_known"], variables["customer_name"]) == ("true", "Erika")
 
     async def test_english_salon(self, voice_http, db, phone_line):
         await speak_english(db, phone_line.company_id)
-        response = await signed_post(
-            voice_http,
-            "/voice/retell/inbound",
-            {
-                "event": "call_inbound",
-                "call_inbound": {"from_number": CALLER, "to_number": SALON_NUMBER},
-            },
-        )
+        response = await inbound(voice_http, CALLER, SALON_NUMBER)
         variables = response.json()["call_inbound"]["dynamic_variables"]
         assert variables["language"] == "en"
         assert variables["opening_hours_today"] == "9 am - 6 pm"
 
     async def test_an_unknown_number_is_404(self, voice_http):
-        response = await signed_post(
-            voice_http,
-            "/voice/retell/inbound",
-            {
-                "event": "call_inbound",
-                "call_inbound": {"from_number": CALLER, "to_number": "+49309999999"},
-            },
-        )
+        response = await inbound(voice_http, CALLER, "+49309999999")
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
 
