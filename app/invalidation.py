@@ -110,14 +110,22 @@ class GenerationCache:
     """JSON copies of one namespace (per company, or global when `scope` is None), all made
     stale at once by bumping one generation."""
 
-    def __init__(self, cache: Cache, namespace: str, scope: int | None, ttl_seconds: float):
+    def __init__(
+        self,
+        cache: Cache,
+        namespace: str,
+        scope: int | None,
+        ttl_seconds: float,
+        *,
+        generation: str | None = None,
+    ):
+        """`generation`: the namespace whose generation this one follows (default: its own),
+        for copies of the same data kept in different shapes."""
         self.cache = cache
         self.ttl_seconds = ttl_seconds
         self.base = namespace if scope is None else f"{namespace}:{scope}"
-
-    @property
-    def generation_key(self) -> str:
-        return f"gen:{self.base}"
+        followed = generation or namespace
+        self.generation_key = f"gen:{followed}" if scope is None else f"gen:{followed}:{scope}"
 
     async def lookup(self, key: str) -> Lookup:
         found = await self.cache.read_versioned(self.generation_key, self.base, key)
@@ -134,3 +142,27 @@ class GenerationCache:
             await self.cache.raise_generation(self.generation_key, generation)
 
         after_commit(session, copy_generation)
+
+
+# The generation of everything bookable about one company: its branches, services, staff,
+# working hours, time off, settings and appointments. The name predates the listings that
+# follow it too; kept so that copies written by a running older process stay reachable.
+COMPANY_STATE = "avail"
+COMPANY_STATE_TTL_SECONDS = 60.0
+
+
+def company_state_cache(
+    cache: Cache,
+    company_id: int,
+    namespace: str = COMPANY_STATE,
+    ttl_seconds: float = COMPANY_STATE_TTL_SECONDS,
+) -> GenerationCache:
+    """Copies computed from a company's bookable state (availability, listings), all made
+    stale by any write to that state: see `company_state_changed`."""
+    return GenerationCache(cache, namespace, company_id, ttl_seconds, generation=COMPANY_STATE)
+
+
+async def company_state_changed(session: AsyncSession, cache: Cache, company_id: int) -> None:
+    """Call in every transaction that changes what a company can book or lists: the copies
+    go stale when it commits."""
+    await company_state_cache(cache, company_id).invalidate(session)

@@ -13,7 +13,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
+from app.cache import Cache
 from app.errors import NotFoundError
+from app.invalidation import company_state_changed
 from app.schemas import Page
 
 ModelT = TypeVar("ModelT")
@@ -51,6 +53,19 @@ class TenantScoped:
         )
         rows = (await self.session.execute(stmt.limit(limit).offset(offset))).scalars().all()
         return Page(items=list(rows), total=total or 0, limit=limit, offset=offset)
+
+
+class TenantWriter(TenantScoped):
+    """Base for services whose writes change what the company can book (staff, hours,
+    services, branches): each such write calls `bookable_changed` in its transaction, so
+    no cached availability or listing from before it is served after it commits."""
+
+    def __init__(self, session: AsyncSession, company_id: int, cache: Cache) -> None:
+        super().__init__(session, company_id)
+        self.cache = cache
+
+    async def bookable_changed(self) -> None:
+        await company_state_changed(self.session, self.cache, self.company_id)
 
 
 def _label(model: type[Any]) -> str:

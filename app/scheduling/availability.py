@@ -21,7 +21,7 @@ from app.cache import Cache
 from app.config import FeatureFlags
 from app.db import utcnow
 from app.errors import ValidationFailedError
-from app.invalidation import GenerationCache, Lookup
+from app.invalidation import GenerationCache, Lookup, company_state_cache
 from app.repository import TenantScoped
 from app.scheduling.intervals import BusyTimeline, Interval
 from app.scheduling.models import Appointment, AppointmentPhase, AppointmentStatus
@@ -70,8 +70,9 @@ class BookingRules:
 
 
 def availability_cache(cache: Cache, company_id: int) -> GenerationCache:
-    """Computed availability of one company; every booking change bumps it in its transaction."""
-    return GenerationCache(cache, "avail", company_id, CACHE_TTL_SECONDS)
+    """Computed availability of one company: stale after any change to its bookable state
+    (a booking, hours, time off, staff, services, branches, settings)."""
+    return company_state_cache(cache, company_id, ttl_seconds=CACHE_TTL_SECONDS)
 
 
 @dataclass(frozen=True)

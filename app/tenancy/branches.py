@@ -8,18 +8,19 @@ from sqlalchemy import select
 
 from app.e164 import normalise_phone
 from app.errors import ValidationFailedError
-from app.repository import TenantScoped
+from app.repository import TenantScoped, TenantWriter
 from app.schemas import Page
 from app.tenancy.models import Branch
 
 
-class BranchService(TenantScoped):
+class BranchService(TenantWriter):
     async def create(self, data: dict[str, Any], default_region: str) -> Branch:
         if data.get("phone"):
             data["phone"] = normalise_phone(data["phone"], default_region, field="body.phone")
         branch = Branch(company_id=self.company_id, **data)
         self.session.add(branch)
         await self.session.flush()
+        await self.bookable_changed()
         return branch
 
     async def get(self, branch_id: int) -> Branch:
@@ -38,6 +39,7 @@ class BranchService(TenantScoped):
         for field, value in changes.items():
             setattr(branch, field, value)
         await self.session.flush()
+        await self.bookable_changed()
         return branch
 
     async def deactivate(self, branch_id: int) -> None:
@@ -45,6 +47,7 @@ class BranchService(TenantScoped):
         branch = await self.get(branch_id)
         branch.is_active = False
         await self.session.flush()
+        await self.bookable_changed()
 
 
 async def ensure_own_branch(scope: TenantScoped, branch_id: int | None) -> None:

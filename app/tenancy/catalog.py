@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ValidationFailedError
-from app.repository import TenantScoped
+from app.repository import TenantWriter
 from app.schemas import Page
 from app.tenancy.branches import ensure_own_branch
 from app.tenancy.errors import DuplicateError
@@ -41,7 +41,7 @@ def _event_type_taken(event_type_id: int | None) -> DuplicateError:
     )
 
 
-class CatalogService(TenantScoped):
+class CatalogService(TenantWriter):
     async def create(self, data: dict[str, Any]) -> Service:
         await ensure_own_branch(self, data.get("branch_id"))
         check_processing_time(data)
@@ -49,6 +49,7 @@ class CatalogService(TenantScoped):
         service = Service(company_id=self.company_id, **data)
         self.session.add(service)
         await self._flush_unique(service)
+        await self.bookable_changed()
         return service
 
     async def get(self, service_id: int) -> Service:
@@ -80,6 +81,7 @@ class CatalogService(TenantScoped):
         for field, value in changes.items():
             setattr(service, field, value)
         await self._flush_unique(service)
+        await self.bookable_changed()
         return service
 
     async def _check_event_type(self, event_type_id: int | None, service_id: int | None) -> None:
@@ -104,3 +106,4 @@ class CatalogService(TenantScoped):
         service = await self.get(service_id)
         service.is_active = False
         await self.session.flush()
+        await self.bookable_changed()

@@ -14,7 +14,7 @@ from app.auth import Tenant, display_prefix, generate_api_key, hash_api_key
 from app.cache import Cache
 from app.db import utcnow
 from app.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
-from app.invalidation import GenerationCache
+from app.invalidation import GenerationCache, company_state_changed
 from app.repository import TenantScoped
 from app.schemas import Page
 from app.tenancy.company_settings import OPERATOR_KEYS, CompanySettings, merge_settings
@@ -97,8 +97,10 @@ class CompanyService:
         for field, value in changes.items():
             setattr(company, field, value)
         await self._flush_unique(company)
-        # Keys resolved before this change carry the old state (active, rate limit).
+        # Keys resolved before this change carry the old state (active, rate limit), and
+        # copies computed under the old settings or zone (grid, notice) are stale.
         await auth_cache(self.cache).invalidate(self.session)
+        await company_state_changed(self.session, self.cache, company.id)
         return company
 
     async def _require_active_staff(self, company: Company, staff_id: int | None) -> None:

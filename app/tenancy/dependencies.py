@@ -25,20 +25,28 @@ async def _api_key_service(session: SessionDep, cache: CacheDep) -> ApiKeyServic
     return ApiKeyService(session, cache)
 
 
-async def _branch_service(session: SessionDep, company_id: CompanyIdDep) -> BranchService:
-    return BranchService(session, company_id)
+async def _branch_service(
+    session: SessionDep, company_id: CompanyIdDep, cache: CacheDep
+) -> BranchService:
+    return BranchService(session, company_id, cache)
 
 
-async def _catalog_service(session: SessionDep, company_id: CompanyIdDep) -> CatalogService:
-    return CatalogService(session, company_id)
+async def _catalog_service(
+    session: SessionDep, company_id: CompanyIdDep, cache: CacheDep
+) -> CatalogService:
+    return CatalogService(session, company_id, cache)
 
 
-async def _staff_service(session: SessionDep, company_id: CompanyIdDep) -> StaffService:
-    return StaffService(session, company_id)
+async def _staff_service(
+    session: SessionDep, company_id: CompanyIdDep, cache: CacheDep
+) -> StaffService:
+    return StaffService(session, company_id, cache)
 
 
-async def _schedule_service(session: SessionDep, company_id: CompanyIdDep) -> ScheduleService:
-    return ScheduleService(session, company_id)
+async def _schedule_service(
+    session: SessionDep, company_id: CompanyIdDep, cache: CacheDep
+) -> ScheduleService:
+    return ScheduleService(session, company_id, cache)
 
 
 async def _customer_service(session: SessionDep, company_id: CompanyIdDep) -> CustomerService:

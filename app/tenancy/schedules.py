@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 
 from app.errors import NotFoundError, ValidationFailedError
-from app.repository import TenantScoped
+from app.repository import TenantWriter
 from app.schemas import Page
 from app.tenancy.models import Branch, Company, Staff, TimeOff, WorkingHours
 from app.tenancy.zones import zone_of
@@ -39,7 +39,7 @@ def check_no_overlaps(ranges: Sequence[Mapping[str, Any]]) -> None:
             )
 
 
-class ScheduleService(TenantScoped):
+class ScheduleService(TenantWriter):
     """Times without an offset are read in the staff member's branch zone (`zone_of`)."""
 
     async def working_hours(self, staff_id: int) -> list[WorkingHours]:
@@ -63,6 +63,7 @@ class ScheduleService(TenantScoped):
             for values in ranges
         )
         await self.session.flush()
+        await self.bookable_changed()
         return await self._working_hours(staff_id)
 
     async def add_time_off(self, staff_id: int, data: dict[str, Any]) -> TimeOff:
@@ -79,6 +80,7 @@ class ScheduleService(TenantScoped):
         )
         self.session.add(time_off)
         await self.session.flush()
+        await self.bookable_changed()
         return time_off
 
     async def list_time_off(
@@ -112,6 +114,7 @@ class ScheduleService(TenantScoped):
             raise NotFoundError(f"Time off {time_off_id} of staff {staff_id} not found.")
         await self.session.delete(time_off)
         await self.session.flush()
+        await self.bookable_changed()
 
     async def _working_hours(self, staff_id: int) -> list[WorkingHours]:
         stmt = (

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.errors import ValidationFailedError
-from app.repository import TenantScoped
+from app.repository import TenantWriter
 from app.schemas import Page
 from app.tenancy.branches import ensure_own_branch
 from app.tenancy.models import Service, Staff, staff_services
@@ -18,7 +18,7 @@ from app.tenancy.models import Service, Staff, staff_services
 WITH_SERVICES = (selectinload(Staff.services),)
 
 
-class StaffService(TenantScoped):
+class StaffService(TenantWriter):
     async def create(self, data: dict[str, Any]) -> Staff:
         service_ids = data.pop("service_ids", [])
         await ensure_own_branch(self, data["branch_id"])
@@ -26,6 +26,7 @@ class StaffService(TenantScoped):
         staff.services = await self._own_services(service_ids)
         self.session.add(staff)
         await self.session.flush()
+        await self.bookable_changed()
         return staff
 
     async def get(self, staff_id: int) -> Staff:
@@ -62,6 +63,7 @@ class StaffService(TenantScoped):
         for field, value in changes.items():
             setattr(staff, field, value)
         await self.session.flush()
+        await self.bookable_changed()
         return staff
 
     async def deactivate(self, staff_id: int) -> None:
@@ -69,6 +71,7 @@ class StaffService(TenantScoped):
         staff = await self.get_or_404(Staff, staff_id)
         staff.is_active = False
         await self.session.flush()
+        await self.bookable_changed()
 
     async def _own_services(self, service_ids: Sequence[int]) -> list[Service]:
         wanted = list(dict.fromkeys(service_ids))

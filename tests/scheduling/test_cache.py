@@ -106,6 +106,78 @@ class TestCacheInvalidation:
         assert (await other_client.post(CHECK, json=theirs)).json() == warmed.json()
 
 
+async def _time_off_at_ten(client, salon):
+    return await client.post(
+        f"/api/v1/staff/{salon.anna_id}/time-off",
+        json={"starts_at": local(1, 9), "ends_at": local(1, 12), "reason": "Dentist"},
+    )
+
+
+async def _no_working_hours(client, salon):
+    return await client.put(
+        f"/api/v1/staff/{salon.anna_id}/working-hours", json={"working_hours": []}
+    )
+
+
+async def _staff_off_the_service(client, salon):
+    return await client.patch(
+        f"/api/v1/staff/{salon.anna_id}", json={"service_ids": [salon.colour_id]}
+    )
+
+
+async def _branch_elsewhere(client, salon):
+    # Ten o'clock in New York is four in the afternoon in Berlin: another instant.
+    return await client.patch(
+        f"/api/v1/branches/{salon.branch_id}", json={"timezone": "America/New_York"}
+    )
+
+
+async def _notice_of_a_month(client, salon):
+    return await client.patch("/api/v1/company", json={"settings": {"min_notice_minutes": 43200}})
+
+
+class TestSalonChangesReachCachedAnswers:
+    """What the salon changes about its staff, hours, branches or rules is answered on the
+    very next check: a cached answer computed before the change is never served after it."""
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            _time_off_at_ten,
+            _no_working_hours,
+            _staff_off_the_service,
+            _branch_elsewhere,
+            _notice_of_a_month,
+        ],
+    )
+    async def test_the_next_check_sees_the_change(self, company_client, salon, change):
+        body = check_body(salon, local(1, 10))
+        before = await company_client.post(CHECK, json=body)
+        assert before.json()["available"] is True
+        assert (await company_client.post(CHECK, json=body)).json() == before.json()  # cached
+
+        changed = await change(company_client, salon)
+        assert changed.status_code in (200, 201), changed.text
+
+        after = await company_client.post(CHECK, json=body)
+        assert after.status_code in (200, 422), after.text
+        assert after.status_code == 422 or after.json() != before.json()
+
+    async def test_the_day_listing_sees_time_off(self, company_client, salon):
+        params = {
+            "branch_id": salon.branch_id,
+            "service_id": salon.cut_id,
+            "staff_id": salon.anna_id,
+            "date_from": "2026-12-01",
+        }
+        before = (await company_client.get("/api/v1/availability", params=params)).json()
+        assert (await _time_off_at_ten(company_client, salon)).status_code == 201
+        after = (await company_client.get("/api/v1/availability", params=params)).json()
+        starts = [slot["start"] for slot in after["days"][0]["slots"]]
+        assert len(starts) < len(before["days"][0]["slots"])
+        assert not any("T09:" in start or "T10:" in start or "T11:" in start for start in starts)
+
+
 @pytest.mark.redis
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set: instances cannot share a cache")
 async def test_booking_on_one_instance_invalidates_the_other(app, settings, tenant, salon):
