@@ -15,11 +15,12 @@ older than a bump is stored where nobody reads any more.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import BigInteger, String, func, select
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.cache import Cache, versioned_key
 from app.db import Base, UTCDateTime, after_commit, utcnow
+from app.schemas import StoredJSON
 
 
 class CacheGeneration(Base):
@@ -97,11 +99,15 @@ class Lookup:
         return json.loads(self.raw) if self.raw is not None else None
 
     async def store(self, value: Any) -> None:
+        await self.store_raw(json.dumps(value))
+
+    async def store_raw(self, raw: str) -> None:
+        """Store JSON already serialised (e.g. a response body as it is sent)."""
         if self.generation is None:
             return
         await self.cache.cache.write_versioned(
             versioned_key(self.cache.base, self.generation, self.key),
-            json.dumps(value),
+            raw,
             self.cache.ttl_seconds,
         )
 
@@ -142,6 +148,27 @@ class GenerationCache:
             await self.cache.raise_generation(self.generation_key, generation)
 
         after_commit(session, copy_generation)
+
+
+# A copy bigger than this is not kept: a cache of large pages would hold too much memory
+# (the in-process cache keeps up to 100,000 entries).
+MAX_STORED_RESPONSE_BYTES = 256 * 1024
+
+
+async def cached_response(
+    copies: GenerationCache, key: str, compute: Callable[[], Awaitable[BaseModel]]
+) -> StoredJSON:
+    """A response body as JSON: the copy stored under the current generation, else
+    `compute()`'s model serialised (as FastAPI would: by alias) and stored for the next
+    request. The generation is read before computing, so an answer computed from data
+    older than a concurrent change is stored where nobody reads any more."""
+    found = await copies.lookup(key)
+    if found.raw is not None:
+        return StoredJSON(found.raw)
+    body = (await compute()).model_dump_json(by_alias=True)
+    if len(body) <= MAX_STORED_RESPONSE_BYTES:
+        await found.store_raw(body)
+    return StoredJSON(body)
 
 
 # The generation of everything bookable about one company: its branches, services, staff,

@@ -109,7 +109,7 @@ async def create_appointment(
 async def list_appointments(
     filters: Annotated[AppointmentFilters, Query()], scheduling: SchedulingServiceDep
 ):
-    return await scheduling.present_page(await scheduling.list(filters))
+    return Response(await scheduling.list_response(filters), media_type="application/json")
 
 
 @router.get(

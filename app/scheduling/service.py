@@ -36,6 +36,7 @@ from app.config import FeatureFlags
 from app.db import run_after_commit, utcnow
 from app.e164 import normalise_phone
 from app.errors import DomainError, UpstreamUnavailableError, ValidationFailedError
+from app.invalidation import cached_response, company_state_cache
 from app.policies.enforcement import Enforcement
 from app.policies.modifications import SYSTEM, Actor, ModificationPolicy
 from app.policies.rules import Action
@@ -70,7 +71,7 @@ from app.scheduling.schemas import (
     PhaseRead,
 )
 from app.scheduling.slots import StaffCalendar, Unavailability
-from app.schemas import Page
+from app.schemas import Page, StoredJSON
 from app.tenancy.company_settings import CompanySettings
 from app.tenancy.customers import CustomerService
 from app.tenancy.models import Branch, Company, Customer, Service, Staff, staff_services
@@ -159,6 +160,17 @@ class SchedulingService(TenantScoped):
                 stmt = stmt.where(getattr(Appointment, column) == value)
         stmt = stmt.order_by(Appointment.starts_at, Appointment.id)
         return await self.paginate(stmt, filters.limit, filters.offset)
+
+    async def list_response(self, filters: AppointmentFilters) -> StoredJSON:
+        """`list`, presented, as the response's JSON: kept under the company's generation
+        (any change to an appointment, a branch's zone or hours makes it stale), so a
+        repeated listing is served without a query."""
+        copies = company_state_cache(self.availability.cache.cache, self.company_id, "appts")
+
+        async def page() -> Page[AppointmentRead]:
+            return await self.present_page(await self.list(filters))
+
+        return await cached_response(copies, filters.model_dump_json(), page)
 
     async def upcoming_for(self, customer_id: int, limit: int = 10) -> list[Appointment]:
         """A customer's pending and confirmed appointments from now on, soonest first."""

@@ -9,12 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ValidationFailedError
+from app.invalidation import cached_response, company_state_cache
 from app.repository import TenantWriter
-from app.schemas import Page
+from app.schemas import Page, StoredJSON
 from app.tenancy.branches import ensure_own_branch
 from app.tenancy.errors import DuplicateError
 from app.tenancy.models import Service
 from app.tenancy.processing_time import processing_time_errors
+from app.tenancy.schemas import ServiceQuery, ServiceRead
 
 PHASE_FIELDS = ("initial_duration", "processing_duration", "final_duration")
 # The fields the processing-time rule reads; a PATCH is checked against all of them.
@@ -69,6 +71,20 @@ class CatalogService(TenantWriter):
         if is_active is not None:
             stmt = stmt.where(Service.is_active == is_active)
         return await self.paginate(stmt, limit, offset)
+
+    async def list_response(self, query: ServiceQuery) -> StoredJSON:
+        """`list` as the response's JSON, kept under the company's generation (any change to
+        a service bumps it), so a repeated listing is served without a query."""
+        copies = company_state_cache(self.cache, self.company_id, "services")
+
+        async def page() -> Page[ServiceRead]:
+            found = await self.list(
+                query.limit, query.offset, branch_id=query.branch_id, is_active=query.is_active
+            )
+            items = [ServiceRead.model_validate(service) for service in found.items]
+            return Page(items=items, total=found.total, limit=found.limit, offset=found.offset)
+
+        return await cached_response(copies, query.model_dump_json(), page)
 
     async def update(self, service_id: int, changes: dict[str, Any]) -> Service:
         """Apply a partial update; the processing-time rule is checked on the merged result."""

@@ -32,6 +32,8 @@ from tests.salon import BERLIN, booking, local
 SERVICES = "/api/v1/services"
 CHECK = "/api/v1/availability/check"
 LISTING = "/api/v1/availability"
+APPOINTMENTS = "/api/v1/appointments"
+DAY_ONE = {"date_from": "2026-12-01T00:00:00", "date_to": "2026-12-02T00:00:00"}
 # Generous bounds: before the watcher, every request took 2.5-4.5 s while Redis hung.
 REQUEST_BOUND_SECONDS = 1.0
 MEDIAN_BOUND_SECONDS = 0.3
@@ -214,13 +216,16 @@ async def test_slot_booked_while_redis_is_paused_is_not_offered_anywhere_after_r
                     assert checked.json()["available"] is True
                     listed = await client.get(LISTING, params=listing_params(salon))
                     assert berlin(start) in offered_starts(listed)
+                    appointments = await client.get(APPOINTMENTS, params=DAY_ONE)
+                    assert appointments.status_code == 200, appointments.text
+                    assert appointments.json()["total"] == 0
 
         def check_and_day_cached() -> bool:
             with private_redis.client() as redis_client:
                 return all(
                     redis_client.keys(f"avail:{salon.company_id}:*:{kind}:*")
                     for kind in ("check", "day")
-                )
+                ) and redis_client.keys(f"appts:{salon.company_id}:*")
 
         await until_cached(ask_both_twice, check_and_day_cached)
 
@@ -244,6 +249,10 @@ async def test_slot_booked_while_redis_is_paused_is_not_offered_anywhere_after_r
                 assert berlin(start) not in offered_starts(listed), (
                     f"instance {number} listed the booked start on attempt {attempt}"
                 )
+                appointments = await client.get(APPOINTMENTS, params=DAY_ONE)
+                assert [item["id"] for item in appointments.json()["items"]] == [
+                    booked.json()["id"]
+                ], f"instance {number} listed the day without the booking on attempt {attempt}"
             attempt += 1
             if time.monotonic() > deadline:
                 break

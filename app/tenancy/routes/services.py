@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.errors import problem_responses
 from app.schemas import IdPath, Page
@@ -31,9 +31,7 @@ async def create_service(body: ServiceCreate, catalog: CatalogServiceDep):
     responses=problem_responses(401, 403, 422),
 )
 async def list_services(catalog: CatalogServiceDep, query: ListQuery):
-    return await catalog.list(
-        query.limit, query.offset, branch_id=query.branch_id, is_active=query.is_active
-    )
+    return Response(await catalog.list_response(query), media_type="application/json")
 
 
 @router.get(
