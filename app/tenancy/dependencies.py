@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from app.deps import CacheDep, SessionDep, SettingsDep
 from app.tenancy.auth import CompanyIdDep
@@ -32,9 +32,10 @@ async def _branch_service(
 
 
 async def _catalog_service(
-    session: SessionDep, company_id: CompanyIdDep, cache: CacheDep
+    request: Request, session: SessionDep, company_id: CompanyIdDep
 ) -> CatalogService:
-    return CatalogService(session, company_id, cache)
+    # The cache from the app's state, not a declared dependency: /services is a hot read.
+    return CatalogService(session, company_id, request.app.state.cache)
 
 
 async def _staff_service(
