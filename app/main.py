@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
-from app.api import add_routes_flat, api_router, root_router
+from app.api import add_routes_flat, api_router, index_routes, root_router
 from app.config import Settings, get_settings
 from app.db import utcnow
 from app.errors import add_exception_handlers
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, key_dependency=authenticate)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     add_routes_flat(app, root_router, api_router)
+    index_routes(app)
     return app
 
 
