@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -50,6 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.calendar = runtime.calendar
             app.state.appointment_listeners = runtime.appointment_listeners
             app.state.callback_listeners = runtime.callback_listeners
+            # What startup built (routes, models, mappers, compiled schemas) lives as long as
+            # the process: kept out of the collector's view, full collections stop scanning
+            # it, which paused every request in flight.
+            gc.collect()
+            gc.freeze()
             yield
 
     # FastAPIOffline serves Swagger UI and ReDoc from the package, not from a CDN.
