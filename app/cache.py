@@ -20,7 +20,9 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -49,6 +51,8 @@ POLL_LOOKBACK_SECONDS = 60.0
 MAX_CONNECTIONS = 64
 # After a Redis error without a watcher (a bare client), Redis is skipped this long.
 RETRY_AFTER_SECONDS = 0.5
+# What a process keeps of the copies it has read from or written to Redis.
+LOCAL_COPIES_MAX_BYTES = 32 * 1024 * 1024
 
 GenerationSource = Callable[[datetime | None], Awaitable[Iterable[tuple[str, int]]]]
 
@@ -63,10 +67,16 @@ class Cache(Protocol):
         ...
 
     async def incr_reading(
-        self, key: str, ttl_seconds: float, generation_key: str
+        self,
+        key: str,
+        ttl_seconds: float,
+        generation_key: str,
+        read_ahead: Sequence[str] = (),
     ) -> tuple[int, int | None]:
         """`incr`, and the copy of a generation read in the same round trip: (count,
-        generation), the generation None when copies cannot be trusted now."""
+        generation), the generation None when copies cannot be trusted now. The
+        `read_ahead` generations are read in that round trip too, for this request's later
+        `read_versioned` calls (see `read_ahead_scope`)."""
         ...
 
     # --- copies of database state ------------------------------------------------------
@@ -90,6 +100,67 @@ class Cache(Protocol):
 
 def versioned_key(prefix: str, generation: int, key: str) -> str:
     return f"{prefix}:{generation}:{key}"
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadAhead:
+    generation: int
+    stalls: int  # the heartbeat's stall count when it was read (in step then)
+
+
+# Generations read in this request's first Redis round trip, with its rate-limit count.
+_read_ahead: ContextVar[dict[str, _ReadAhead] | None] = ContextVar("read_ahead", default=None)
+
+
+def read_ahead_scope() -> Token[dict[str, _ReadAhead] | None]:
+    """Start a request with nothing read ahead (pass the token to `end_read_ahead_scope`):
+    a generation read for one request is never used by another."""
+    return _read_ahead.set(None)
+
+
+def end_read_ahead_scope(token: Token[dict[str, _ReadAhead] | None]) -> None:
+    _read_ahead.reset(token)
+
+
+class LocalCopies:
+    """Entries this process has read from or written to Redis, kept until they expire there.
+
+    An entry's key carries the generation it was stored under, and a generation is never
+    reused (the database numbers them), so a kept entry is exactly what Redis holds under
+    that key: serving it saves a round trip and can never serve something Redis would not.
+    Bounded by size; the oldest go first."""
+
+    def __init__(self, max_bytes: int = LOCAL_COPIES_MAX_BYTES) -> None:
+        self._entries: dict[str, tuple[str, float]] = {}
+        self._bytes = 0
+        self._max_bytes = max_bytes
+
+    def get(self, key: str) -> str | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[1] <= time.monotonic():
+            self._drop(key)
+            return None
+        return entry[0]
+
+    def put(self, key: str, value: str, ttl_seconds: float) -> None:
+        if ttl_seconds <= 0 or len(value) > self._max_bytes // 4:
+            return
+        self._drop(key)
+        self._entries[key] = (value, time.monotonic() + ttl_seconds)
+        self._bytes += len(value)
+        while self._bytes > self._max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry[0])
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
 
 
 class MemoryCache:
@@ -135,8 +206,13 @@ class MemoryCache:
         return value
 
     async def incr_reading(
-        self, key: str, ttl_seconds: float, generation_key: str
+        self,
+        key: str,
+        ttl_seconds: float,
+        generation_key: str,
+        read_ahead: Sequence[str] = (),
     ) -> tuple[int, int | None]:
+        # In process, every read is as cheap as a read ahead: nothing to keep.
         return await self.incr(key, ttl_seconds), int(self._live(generation_key) or 0)
 
     async def read_versioned(
@@ -177,12 +253,14 @@ _READ_VERSIONED = """
 local generation = redis.call('GET', KEYS[1]) or '0'
 return {generation, redis.call('GET', ARGV[1] .. ':' .. generation .. ':' .. ARGV[2])}
 """
-# Count a request (the expiry set by the request that creates the counter) and read a
-# generation, in one round trip.
+# Count a request (the expiry set by the request that creates the counter) and read
+# generations (KEYS[2] onwards), in one round trip.
 _INCR_READING = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {count, redis.call('GET', KEYS[2]) or '0'}
+local answer = {count}
+for i = 2, #KEYS do answer[i] = redis.call('GET', KEYS[i]) or '0' end
+return answer
 """
 # Raise a generation copy, never lower it: copies may arrive out of order.
 _RAISE_GENERATION = """
@@ -231,6 +309,7 @@ class RedisCache:
         self._read_versioned = self._redis.register_script(_READ_VERSIONED)
         self._raise_generation = self._redis.register_script(_RAISE_GENERATION)
         self._incr_reading = self._redis.register_script(_INCR_READING)
+        self._local = LocalCopies()
         self._source: GenerationSource | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._heartbeat: Heartbeat | None = None
@@ -364,21 +443,35 @@ class RedisCache:
             return await self._fallback.incr(key, ttl_seconds)
 
     async def incr_reading(
-        self, key: str, ttl_seconds: float, generation_key: str
+        self,
+        key: str,
+        ttl_seconds: float,
+        generation_key: str,
+        read_ahead: Sequence[str] = (),
     ) -> tuple[int, int | None]:
         if not self.copies_trusted():
             return await self.incr(key, ttl_seconds), None
         try:
-            count, generation = await self._call(  # type: ignore[misc]
+            count, generation, *ahead = await self._call(  # type: ignore[misc]
                 "incr_reading",
                 lambda: self._incr_reading(
-                    keys=[key, generation_key], args=[int(ttl_seconds * 1000)]
+                    keys=[key, generation_key, *read_ahead], args=[int(ttl_seconds * 1000)]
                 ),
             )
         except (RedisError, OSError, TimeoutError):
             return await self._fallback.incr(key, ttl_seconds), None
-        # As for read_versioned: the generation counts only if no stall was seen meanwhile.
-        return int(count), int(generation) if self.copies_trusted() else None
+        # As for read_versioned: the generations count only if no stall was seen meanwhile.
+        if not self.copies_trusted():
+            return int(count), None
+        if read_ahead:
+            stalls = self._stalls_at_sync
+            _read_ahead.set(
+                {
+                    name: _ReadAhead(int(value), stalls)
+                    for name, value in zip(read_ahead, ahead, strict=True)
+                }
+            )
+        return int(count), int(generation)
 
     # --- copies ----------------------------------------------------------------------------
 
@@ -387,6 +480,9 @@ class RedisCache:
     ) -> tuple[int, str | None] | None:
         if not self.copies_trusted():
             return None
+        ahead = (_read_ahead.get() or {}).get(generation_key)
+        if ahead is not None and ahead.stalls == self._stalls_at_sync:
+            return await self._read_entry(ahead.generation, entry_prefix, entry_key)
         try:
             generation, value = await self._call(  # type: ignore[misc]
                 "read_versioned",
@@ -401,9 +497,36 @@ class RedisCache:
             return None
         return int(generation), value
 
+    async def _read_entry(
+        self, generation: int, entry_prefix: str, entry_key: str
+    ) -> tuple[int, str | None] | None:
+        """The entry under a generation read ahead in this request (while in step, with no
+        stall since): from this process's copies, else from Redis (kept for next time)."""
+        key = versioned_key(entry_prefix, generation, entry_key)
+        value = self._local.get(key)
+        if value is not None:
+            return generation, value
+
+        async def entry_and_expiry() -> list[object]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(key)
+                pipe.pttl(key)
+                return await pipe.execute()
+
+        try:
+            value, ttl_ms = await self._call("read_entry", entry_and_expiry)  # type: ignore[misc]
+        except (RedisError, OSError, TimeoutError):
+            return None
+        if not self.copies_trusted():
+            return None
+        if value is not None:
+            self._local.put(key, value, int(ttl_ms) / 1000)
+        return generation, value
+
     async def write_versioned(self, key: str, value: str, ttl_seconds: float) -> None:
         if not self.copies_trusted():
             return
+        self._local.put(key, value, ttl_seconds)
         try:
             await self._call(
                 "write_versioned",
@@ -522,6 +645,7 @@ class RedisCache:
         if self._heartbeat is not None:
             await asyncio.to_thread(self._heartbeat.stop)
             self._heartbeat = None
+        self._local.clear()
         await self._redis.aclose()
 
 

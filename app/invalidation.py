@@ -176,6 +176,14 @@ async def cached_response(
 # follow it too; kept so that copies written by a running older process stay reachable.
 COMPANY_STATE = "avail"
 COMPANY_STATE_TTL_SECONDS = 60.0
+# Effective policies (app.policies.resolver).
+POLICIES = "policy"
+
+
+def company_generation_keys(company_id: int) -> list[str]:
+    """The generations a company's requests read most: read ahead with the request's
+    rate-limit count, in the same Redis round trip (app.tenancy.auth)."""
+    return [f"gen:{COMPANY_STATE}:{company_id}", f"gen:{POLICIES}:{company_id}"]
 
 
 def company_state_cache(

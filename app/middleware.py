@@ -10,6 +10,7 @@ import uuid
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.cache import end_read_ahead_scope, read_ahead_scope
 from app.logging import company_id_var, request_id_var
 from app.metrics import Metrics
 
@@ -32,6 +33,7 @@ class RequestContextMiddleware:
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
         request_token = request_id_var.set(request_id)
         company_token = company_id_var.set(None)
+        read_ahead_token = read_ahead_scope()
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -75,6 +77,7 @@ class RequestContextMiddleware:
                 )
             company_id_var.reset(company_token)
             request_id_var.reset(request_token)
+            end_read_ahead_scope(read_ahead_token)
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

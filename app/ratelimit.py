@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.cache import Cache
@@ -44,11 +44,14 @@ class RateLimiter:
         count = await self._cache.incr(counter, WINDOW_SECONDS + 1)
         Counted(count, window, now).enforce(limit_per_minute)
 
-    async def count_reading(self, key: str, generation_key: str) -> Counted:
-        """Count one request and read a cache generation in the same round trip; the
-        caller enforces the limit once it knows it."""
+    async def count_reading(
+        self, key: str, generation_key: str, read_ahead: Sequence[str] = ()
+    ) -> Counted:
+        """Count one request and read a cache generation (and `read_ahead`'s, for the
+        request's later lookups) in the same round trip; the caller enforces the limit once
+        it knows it."""
         counter, window, now = self._counter(key)
         count, generation = await self._cache.incr_reading(
-            counter, WINDOW_SECONDS + 1, generation_key
+            counter, WINDOW_SECONDS + 1, generation_key, read_ahead
         )
         return Counted(count, window, now, generation)

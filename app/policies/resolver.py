@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cache import Cache
 from app.inheritance import LEVEL_ORDER, Layer, Merged, merge_layers
-from app.invalidation import GenerationCache
+from app.invalidation import POLICIES, GenerationCache
 from app.policies.models import PolicyConfiguration
 from app.repository import TenantScoped
 from app.tenancy.models import Branch, Service, Staff
@@ -88,7 +88,7 @@ class EffectivePolicy:
 
 def policy_cache(cache: Cache, company_id: int) -> GenerationCache:
     """Effective policies of one company; any configuration change bumps it after commit."""
-    return GenerationCache(cache, "policy", company_id, CACHE_TTL_SECONDS)
+    return GenerationCache(cache, POLICIES, company_id, CACHE_TTL_SECONDS)
 
 
 class PolicyResolver(TenantScoped):

@@ -25,6 +25,7 @@ from app.cache import Cache
 from app.config import Settings
 from app.db import lazy_session
 from app.errors import AuthenticationError, PermissionDeniedError
+from app.invalidation import company_generation_keys
 from app.logging import company_id_var
 from app.ratelimit import Counted, RateLimiter
 from app.tenancy.companies import ApiKeyService, auth_cache
@@ -99,8 +100,11 @@ async def authenticate(request: Request) -> Tenant:
     known = keys.get(key_hash)
     if known is not None and known.tenant.company_id is not None:
         # One round trip: the company's request counted, the auth generation read.
+        company_id = known.tenant.company_id
         counted = await limiter.count_reading(
-            f"company:{known.tenant.company_id}", auth_cache(cache).generation_key
+            f"company:{company_id}",
+            auth_cache(cache).generation_key,
+            read_ahead=company_generation_keys(company_id),
         )
         if counted.generation == known.generation:
             _enforce(known.tenant, counted, settings.rate_limit_per_minute)
