@@ -20,6 +20,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -58,6 +59,9 @@ GenerationSource = Callable[[datetime | None], Awaitable[Iterable[tuple[str, int
 
 
 class Cache(Protocol):
+    # Objects computed from the database, kept in this process per generation.
+    computed: ComputedCopies
+
     # --- shared state ------------------------------------------------------------------
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str, ttl_seconds: float | None = None) -> None: ...
@@ -122,6 +126,37 @@ def end_read_ahead_scope(token: Token[dict[str, _ReadAhead] | None]) -> None:
     _read_ahead.reset(token)
 
 
+class ComputedCopies:
+    """Objects computed from the database (e.g. staff calendars), kept in this process
+    under keys that carry the generation they were read under. A generation is never
+    reused, so a kept object is what a new read under that generation would give; it is
+    used only while the generation itself is trusted (the caller read it from the cache
+    just now). At most `max_entries`, the least recently used go first. Kept objects are
+    shared between requests: callers must not change them."""
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self._entries: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._max_entries = max_entries
+
+    def get(self, key: tuple[object, ...]) -> object | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: tuple[object, ...], value: object) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class LocalCopies:
     """Entries this process has read from or written to Redis, kept until they expire there.
 
@@ -172,6 +207,7 @@ class MemoryCache:
     def __init__(self, max_entries: int = 100_000) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
         self._max_entries = max_entries
+        self.computed = ComputedCopies()
 
     def _live(self, key: str) -> str | None:
         entry = self._data.get(key)
@@ -236,6 +272,7 @@ class MemoryCache:
 
     async def close(self) -> None:
         self._data.clear()
+        self.computed.clear()
 
     def _evict_expired_or_oldest(self) -> None:
         now = time.monotonic()
@@ -310,6 +347,7 @@ class RedisCache:
         self._raise_generation = self._redis.register_script(_RAISE_GENERATION)
         self._incr_reading = self._redis.register_script(_INCR_READING)
         self._local = LocalCopies()
+        self.computed = ComputedCopies()
         self._source: GenerationSource | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._heartbeat: Heartbeat | None = None
@@ -646,6 +684,7 @@ class RedisCache:
             await asyncio.to_thread(self._heartbeat.stop)
             self._heartbeat = None
         self._local.clear()
+        self.computed.clear()
         await self._redis.aclose()
 
 

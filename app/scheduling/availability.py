@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cache import Cache
+from app.cache import Cache, ComputedCopies
 from app.config import FeatureFlags
 from app.db import utcnow
 from app.errors import ValidationFailedError
@@ -88,7 +88,17 @@ class BookingContext:
 class CalendarLoader(TenantScoped):
     """Reads what availability needs in a few set-based queries: the company, branch and
     service in one, the qualified staff in one, and a calendar (working hours; busy
-    intervals from appointments, phases and time off) in two."""
+    intervals from appointments, phases and time off) in two.
+
+    Calendars read for an answer under a trusted generation are kept in `computed` (the
+    process's copies): the voice agent and the front desk ask many starts of the same few
+    days, and each would read the same rows again. A booking's reads never use them."""
+
+    def __init__(
+        self, session: AsyncSession, company_id: int, computed: ComputedCopies | None = None
+    ) -> None:
+        super().__init__(session, company_id)
+        self.computed = computed
 
     async def context(self, branch_id: int, service_id: int, location: str) -> BookingContext:
         row = (
@@ -141,14 +151,28 @@ class CalendarLoader(TenantScoped):
         window: Interval,
         *,
         exclude_appointment_id: int | None = None,
+        generation: int | None = None,
     ) -> list[StaffCalendar]:
+        """The staff's calendars over `window`. With `generation` (the company-state
+        generation the caller has just read from the cache, trusted), a copy kept under it
+        is used, and what is read is kept."""
         ids = [member.id for member in staff]
+        key: tuple[object, ...] | None = None
+        if generation is not None and self.computed is not None and exclude_appointment_id is None:
+            key = ("calendars", self.company_id, generation, window.start, window.end)
+            key += tuple(sorted(ids))  # whoever was asked for first, the same calendars
+            kept: dict[int, StaffCalendar] | None = self.computed.get(key)  # type: ignore[assignment]
+            if kept is not None:
+                return [kept[staff_id] for staff_id in ids]
         hours = await self._working_hours(ids)
         busy = await self._busy(ids, window, exclude_appointment_id)
-        return [
+        calendars = [
             StaffCalendar(member.id, member.name, hours[member.id], BusyTimeline(busy[member.id]))
             for member in staff
         ]
+        if key is not None:
+            self.computed.put(key, {calendar.staff_id: calendar for calendar in calendars})  # type: ignore[union-attr]
+        return calendars
 
     async def _working_hours(self, staff_ids: list[int]) -> dict[int, dict[int, list]]:
         rows = await self.session.execute(
@@ -235,7 +259,7 @@ class AvailabilityService(TenantScoped):
         calendar: CalendarPort | None = None,
     ) -> None:
         super().__init__(session, company_id)
-        self.loader = CalendarLoader(session, company_id)
+        self.loader = CalendarLoader(session, company_id, cache.computed)
         self.cache = availability_cache(cache, company_id)
         self.flags = flags
         self.clock = clock
@@ -298,23 +322,36 @@ class AvailabilityService(TenantScoped):
     async def _check(self, request: AvailabilityCheck, found: Lookup) -> AvailabilityCheckResult:
         query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
         start = to_utc(request.start, query.rules.tz)
-        result = await self.evaluate(query, start, request.max_alternatives)
+        result = await self.evaluate(
+            query, start, request.max_alternatives, generation=found.generation
+        )
         if not self._fell_back(query, result.source):
             await found.store(result.model_dump(mode="json"))
         return result
 
     async def evaluate(
-        self, query: SlotQuery, start: datetime, max_alternatives: int
+        self,
+        query: SlotQuery,
+        start: datetime,
+        max_alternatives: int,
+        *,
+        generation: int | None = None,
     ) -> AvailabilityCheckResult:
-        """Whether `start` is free for the query's staff, with alternatives when it is not."""
+        """Whether `start` is free for the query's staff, with alternatives when it is not.
+        `generation`: as for `CalendarLoader.calendars`."""
         finder = self.finder(query)
         window = self._search_window(finder, start)
         finder.external, source = await self._external_view(query, window)
         tz = query.rules.tz
         staff_for_slot = [query.requested_staff] if query.requested_staff else query.candidates
-        calendars = await self.loader.calendars(
-            staff_for_slot, Interval(*day_with_neighbours(start, tz))
-        )
+        near = Interval(*day_with_neighbours(start, tz))
+        if generation is not None:
+            # Every qualified staff member's calendars (the requested one first), kept: the
+            # alternatives search reads the same ones, and so does the next check that day.
+            everyone = await self.loader.calendars(query.candidates, near, generation=generation)
+            calendars = everyone[: len(staff_for_slot)]
+        else:
+            calendars = await self.loader.calendars(staff_for_slot, near)
         reason: Unavailability | None = Unavailability.NO_QUALIFIED_STAFF
         for calendar in calendars:
             reason = finder.unavailability(calendar, start)
@@ -331,7 +368,9 @@ class AvailabilityService(TenantScoped):
                     slot=_slot_read(slot, tz),
                     source=source,
                 )
-        alternatives = await self.alternatives(query, start, max_alternatives, finder, window)
+        alternatives = await self.alternatives(
+            query, start, max_alternatives, finder, window, generation=generation
+        )
         return AvailabilityCheckResult(
             available=False,
             requested_start=start.astimezone(tz),
@@ -348,6 +387,8 @@ class AvailabilityService(TenantScoped):
         finder: SlotFinder | None = None,
         window: Interval | None = None,
         near: list[StaffCalendar] | None = None,
+        *,
+        generation: int | None = None,
     ) -> list[AlternativeRead]:
         """Nearest free starts: the requested staff member's first, then any qualified one.
 
@@ -359,7 +400,7 @@ class AvailabilityService(TenantScoped):
         window = window or self._search_window(finder, start)
         tz = query.rules.tz
         anchor = finder.anchor_for(start)
-        reads = _CalendarReads(self.loader, query.candidates, anchor, tz, window)
+        reads = _CalendarReads(self.loader, query.candidates, anchor, tz, window, generation)
         if near is not None and day_with_neighbours(start, tz) == day_with_neighbours(anchor, tz):
             reads.near = {calendar.staff_id: calendar for calendar in near}
         staff = query.candidates
@@ -427,15 +468,20 @@ class AvailabilityService(TenantScoped):
             found = await self.cache.lookup(key)
             cached = found.value
             if cached is None:
-                cached = (await self._day_slots(finder, staff, day)).model_dump(mode="json")
+                slots = await self._day_slots(finder, staff, day, found.generation)
+                cached = slots.model_dump(mode="json")
                 if not self._fell_back(query, source):
                     await found.store(cached)
             days.append(DaySlots.model_validate(cached))
             day += timedelta(days=1)
         return AvailabilityList(days=days, source=source)
 
-    async def _day_slots(self, finder: SlotFinder, staff: list[Staff], day: date) -> DaySlots:
-        calendars = await self.loader.calendars(staff, Interval(*local_day_bounds(day, finder.tz)))
+    async def _day_slots(
+        self, finder: SlotFinder, staff: list[Staff], day: date, generation: int | None
+    ) -> DaySlots:
+        calendars = await self.loader.calendars(
+            staff, Interval(*local_day_bounds(day, finder.tz)), generation=generation
+        )
         slots = [slot for calendar in calendars for slot in finder.free_starts(calendar, day)]
         slots.sort(key=lambda slot: (slot.start, slot.staff_id))
         return DaySlots(date=day, slots=[_slot_read(slot, finder.tz) for slot in slots])
@@ -486,8 +532,10 @@ class _CalendarReads:
         anchor: datetime,
         tz: ZoneInfo,
         window: Interval,
+        generation: int | None = None,
     ) -> None:
         self.loader = loader
+        self.generation = generation
         self.candidates = candidates
         self.near_window = Interval(*day_with_neighbours(anchor, tz))
         self.window = window
@@ -505,7 +553,7 @@ class _CalendarReads:
         return [self.whole[member.id] for member in staff]
 
     async def _read(self, window: Interval) -> dict[int, StaffCalendar]:
-        calendars = await self.loader.calendars(self.candidates, window)
+        calendars = await self.loader.calendars(self.candidates, window, generation=self.generation)
         return {calendar.staff_id: calendar for calendar in calendars}
 
 

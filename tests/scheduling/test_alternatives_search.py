@@ -101,6 +101,8 @@ async def _brute_force(service, query, requested, limit):
 
 
 class _NoCache:
+    computed = None  # keeps no calendars either
+
     async def get(self, key):
         return None
 

@@ -42,6 +42,26 @@ class TestCacheInvalidation:
         after = await company_client.post("/api/v1/availability/check", json=body)
         assert after.json()["available"] is False
 
+    async def test_kept_calendars_never_offer_a_slot_booked_since(self, app, company_client, salon):
+        """A check's alternatives are computed from calendars the process keeps per
+        generation; a booking makes them stale like the answers."""
+        taken = await company_client.post(
+            "/api/v1/appointments", json=booking(salon, local(1, 10), staff=salon.anna_id)
+        )
+        assert taken.status_code == 201
+        first = (await company_client.post(CHECK, json=check_body(salon, local(1, 10)))).json()
+        offered = first["alternatives"][0]["start"]
+        assert len(app.state.cache.computed) > 0  # calendars kept for the next check
+        booked = await company_client.post(
+            "/api/v1/appointments",
+            json=booking(salon, offered, staff=first["alternatives"][0]["staff_id"]),
+        )
+        assert booked.status_code == 201, booked.text
+        # Another start of the same day: a new answer, from the same day's calendars.
+        again = (await company_client.post(CHECK, json=check_body(salon, local(1, 10, 15)))).json()
+        assert again["available"] is False
+        assert offered not in [alt["start"] for alt in again["alternatives"]]
+
     async def test_cancellation_makes_the_slot_available_again(self, company_client, salon):
         body = check_body(salon, local(1, 10))
         created = (
@@ -72,7 +92,7 @@ class TestCacheInvalidation:
         assert len(after["days"][0]["slots"]) == len(before["days"][0]["slots"]) - 3
 
     async def test_one_tenants_booking_leaves_the_others_cache_alone(
-        self, db, company_client, other_client, other_tenant, salon
+        self, app, db, company_client, other_client, other_tenant, salon
     ):
         cut = await make_service(db, other_tenant.company_id, name="Cut")
         stylist = await make_staff(
@@ -93,6 +113,9 @@ class TestCacheInvalidation:
         async with db() as session:
             await session.execute(delete(WorkingHours).where(WorkingHours.staff_id == stylist.id))
             await session.commit()
+        # The calendars the process kept are from before the hidden change too (as the
+        # answers are): dropped, so that the recomputation reads it.
+        app.state.cache.computed.clear()
         recomputed = await other_client.post(CHECK, json={**theirs, "max_alternatives": 1})
         assert recomputed.json()["available"] is False
 

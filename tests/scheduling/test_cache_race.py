@@ -22,8 +22,8 @@ async def test_answer_computed_across_a_booking_commit_is_not_served_afterwards(
     }
     evaluate = AvailabilityService.evaluate
 
-    async def evaluate_while_a_booking_commits(self, query, start, max_alternatives):
-        result = await evaluate(self, query, start, max_alternatives)
+    async def evaluate_while_a_booking_commits(self, query, start, max_alternatives, **kwargs):
+        result = await evaluate(self, query, start, max_alternatives, **kwargs)
         # A booking commits now: its after-commit step raises the generation.
         await _bump_copy(availability_cache(app.state.cache, salon.company_id))
         return result
