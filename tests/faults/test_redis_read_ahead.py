@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
@@ -35,6 +37,16 @@ async def cache(private_redis):
     await cache.close()
 
 
+@contextmanager
+def one_request() -> Iterator[None]:
+    """What the middleware does around each request: nothing read ahead before it."""
+    token = read_ahead_scope()
+    try:
+        yield
+    finally:
+        end_read_ahead_scope(token)
+
+
 async def _count_reading_ahead(cache: RedisCache) -> None:
     count, auth = await cache.incr_reading("ratelimit:t", 61, "gen:auth", [GENERATION])
     assert auth == 1
@@ -44,36 +56,25 @@ async def test_an_entry_under_the_generation_read_ahead_is_served_and_then_kept(
     cache, private_redis
 ):
     await cache.write_versioned(versioned_key("avail:1", 4, "k"), "stored", 60)
-    token = read_ahead_scope()
-    try:
+    with one_request():
         await _count_reading_ahead(cache)
         with private_redis.client() as client:
             client.delete(versioned_key("avail:1", 4, "k"))  # only the process's copy is left
         assert await cache.read_versioned(GENERATION, "avail:1", "k") == (4, "stored")
-    finally:
-        end_read_ahead_scope(token)
 
 
 async def test_a_generation_read_ahead_serves_its_own_request_only(cache, private_redis):
-    token = read_ahead_scope()
-    try:
+    with one_request():
         await _count_reading_ahead(cache)
         await cache.raise_generation(GENERATION, 5)  # a change commits meanwhile
         # The request reads what was current when it was counted...
         assert await cache.read_versioned(GENERATION, "avail:1", "k") == (4, None)
-    finally:
-        end_read_ahead_scope(token)
-    # ...the next request sees the change.
-    token = read_ahead_scope()
-    try:
+    with one_request():  # ...the next request sees the change.
         assert await cache.read_versioned(GENERATION, "avail:1", "k") == (5, None)
-    finally:
-        end_read_ahead_scope(token)
 
 
 async def test_a_stall_after_the_read_ahead_makes_it_unusable(cache, private_redis):
-    token = read_ahead_scope()
-    try:
+    with one_request():
         await _count_reading_ahead(cache)
         with private_redis.paused():
             await asyncio.sleep(0.4)  # the heartbeat counts a stall
@@ -82,8 +83,6 @@ async def test_a_stall_after_the_read_ahead_makes_it_unusable(cache, private_red
         assert await wait_until(cache.copies_trusted), "copies not in step again within 2 s"
         found = await cache.read_versioned(GENERATION, "avail:1", "k")
         assert found is not None and found[0] != 4, "a generation read before a stall was used"
-    finally:
-        end_read_ahead_scope(token)
 
 
 class TestLocalCopies:

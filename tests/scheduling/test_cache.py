@@ -13,6 +13,16 @@ from tests.salon import NOW, booking, local
 CHECK = "/api/v1/availability/check"
 
 
+def anna_on_the_first(salon) -> dict:
+    """The day listing's query: Anna's free starts on 1 December."""
+    return {
+        "branch_id": salon.branch_id,
+        "service_id": salon.cut_id,
+        "staff_id": salon.anna_id,
+        "date_from": "2026-12-01",
+    }
+
+
 def check_body(salon, start):
     return {
         "branch_id": salon.branch_id,
@@ -78,12 +88,7 @@ class TestCacheInvalidation:
         ] is True
 
     async def test_day_listing_is_invalidated_too(self, company_client, salon):
-        params = {
-            "branch_id": salon.branch_id,
-            "service_id": salon.cut_id,
-            "staff_id": salon.anna_id,
-            "date_from": "2026-12-01",
-        }
+        params = anna_on_the_first(salon)
         before = (await company_client.get("/api/v1/availability", params=params)).json()
         await company_client.post(
             "/api/v1/appointments", json=booking(salon, local(1, 10), staff=salon.anna_id)
@@ -187,12 +192,7 @@ class TestSalonChangesReachCachedAnswers:
         assert after.status_code == 422 or after.json() != before.json()
 
     async def test_the_day_listing_sees_time_off(self, company_client, salon):
-        params = {
-            "branch_id": salon.branch_id,
-            "service_id": salon.cut_id,
-            "staff_id": salon.anna_id,
-            "date_from": "2026-12-01",
-        }
+        params = anna_on_the_first(salon)
         before = (await company_client.get("/api/v1/availability", params=params)).json()
         assert (await _time_off_at_ten(company_client, salon)).status_code == 201
         after = (await company_client.get("/api/v1/availability", params=params)).json()
