@@ -574,6 +574,9 @@ class RedisCache:
             return
 
     async def raise_generation(self, generation_key: str, generation: int) -> None:
+        # This request changed what the generation covers: it reads what it wrote from now on.
+        (_read_ahead.get() or {}).pop(generation_key, None)
+
         def copy() -> Awaitable[object]:
             return self._raise_generation(keys=[generation_key], args=[generation])
 

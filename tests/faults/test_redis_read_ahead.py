@@ -66,10 +66,18 @@ async def test_an_entry_under_the_generation_read_ahead_is_served_and_then_kept(
 async def test_a_generation_read_ahead_serves_its_own_request_only(cache, private_redis):
     with one_request():
         await _count_reading_ahead(cache)
-        await cache.raise_generation(GENERATION, 5)  # a change commits meanwhile
+        with private_redis.client() as client:
+            client.set(GENERATION, 5)  # another process's change commits meanwhile
         # The request reads what was current when it was counted...
         assert await cache.read_versioned(GENERATION, "avail:1", "k") == (4, None)
     with one_request():  # ...the next request sees the change.
+        assert await cache.read_versioned(GENERATION, "avail:1", "k") == (5, None)
+
+
+async def test_a_request_that_changes_the_state_reads_its_own_change(cache):
+    with one_request():
+        await _count_reading_ahead(cache)
+        await cache.raise_generation(GENERATION, 5)  # this request's change, committed
         assert await cache.read_versioned(GENERATION, "avail:1", "k") == (5, None)
 
 
