@@ -97,25 +97,36 @@ class RouteIndex:
     segments and their leading literal segments; a request is matched, in the original order,
     against its group (and the few routes that fit no group), so answers are those of the
     whole list. What a group cannot answer (a 404, a slash redirect) the whole list does.
+    A route added after the index was built makes it rebuild itself on the next request.
     """
 
     def __init__(self, router: APIRouter) -> None:
         self.router = router
         self.groups: dict[PathKey, APIRouter] = {}
+        self._indexed = -1  # how many routes the groups were built from
+        self._build()
+
+    def _build(self) -> None:
+        router = self.router
         keyed: dict[PathKey, list[int]] = {}
         unkeyed: list[int] = []
         for position, route in enumerate(router.routes):
             key = _template_key(route)
             (unkeyed if key is None else keyed.setdefault(key, [])).append(position)
+        groups: dict[PathKey, APIRouter] = {}
         for key, positions in keyed.items():
             group = copy.copy(router)
             group.routes = [router.routes[i] for i in sorted(positions + unkeyed)]
             group.redirect_slashes = False
             group.default = router.app
-            self.groups[key] = group
+            groups[key] = group
+        self.groups = groups
+        self._indexed = len(router.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if len(self.router.routes) != self._indexed:
+                self._build()
             group = self.groups.get(_path_key(get_route_path(scope)))
             if group is not None:
                 scope.setdefault("router", self.router)  # url_for sees every route
@@ -125,5 +136,5 @@ class RouteIndex:
 
 
 def index_routes(app: FastAPI) -> None:
-    """Call once every route is added; routes added later are still found, more slowly."""
+    """Call once the routes are added (one added later costs a rebuild of the index)."""
     app.router.middleware_stack = RouteIndex(app.router)

@@ -68,6 +68,17 @@ def test_the_hot_paths_are_matched_against_a_handful_of_routes(routed_app):
         assert len(index.groups[_path_key(path)].routes) <= 4
 
 
+async def test_a_route_added_later_beside_an_indexed_one_is_found(app, company_client):
+    async def gone():
+        return {"gone": True}
+
+    # Same segments as /api/v1/services/{service_id}: its group existed before this route.
+    app.router.add_api_route("/api/v1/services/retired", gone, methods=["PUT"])
+    answered = await company_client.put("/api/v1/services/retired")
+    assert answered.status_code == 200, answered.text
+    assert answered.json() == {"gone": True}
+
+
 async def test_answers_outside_any_group_are_the_whole_lists(company_client):
     missing = await company_client.get("/api/v1/nothing")
     assert missing.status_code == 404
