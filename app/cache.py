@@ -31,6 +31,8 @@ import redis as redis_sync
 import redis.asyncio as redis_asyncio
 from redis.exceptions import RedisError
 
+from app.redis_pipe import PipelinedScript
+
 logger = logging.getLogger("app.cache")
 
 # A Redis call that has not answered within this is abandoned (request falls back).
@@ -348,6 +350,8 @@ class RedisCache:
         self._read_versioned = self._redis.register_script(_READ_VERSIONED)
         self._raise_generation = self._redis.register_script(_RAISE_GENERATION)
         self._incr_reading = self._redis.register_script(_INCR_READING)
+        # Every keyed request runs this script: auto-pipelined on a connection of its own.
+        self._incr_reading_pipelined = PipelinedScript.from_url(url, _INCR_READING)
         self._local = LocalCopies()
         self.computed = ComputedCopies()
         self._source: GenerationSource | None = None
@@ -494,7 +498,7 @@ class RedisCache:
         try:
             count, generation, *ahead = await self._call(  # type: ignore[misc]
                 "incr_reading",
-                lambda: self._incr_reading(
+                lambda: (self._incr_reading_pipelined or self._incr_reading)(
                     keys=[key, generation_key, *read_ahead], args=[int(ttl_seconds * 1000)]
                 ),
             )
@@ -690,6 +694,8 @@ class RedisCache:
             self._heartbeat = None
         self._local.clear()
         self.computed.clear()
+        if self._incr_reading_pipelined is not None:
+            self._incr_reading_pipelined.close()
         await self._redis.aclose()
 
 
