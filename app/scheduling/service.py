@@ -126,6 +126,7 @@ class SchedulingService(TenantScoped):
         listeners: Sequence[ChangeListener] = (),
     ) -> None:
         super().__init__(session, company_id)
+        self.cache = cache
         self.flags = flags
         self.default_region = default_region
         self.clock = clock
@@ -165,7 +166,7 @@ class SchedulingService(TenantScoped):
         """`list`, presented, as the response's JSON: kept under the company's generation
         (any change to an appointment, a branch's zone or hours makes it stale), so a
         repeated listing is served without a query."""
-        copies = company_state_cache(self.availability.cache.cache, self.company_id, "appts")
+        copies = company_state_cache(self.cache, self.company_id, "appts")
 
         async def page() -> Page[AppointmentRead]:
             return await self.present_page(await self.list(filters))

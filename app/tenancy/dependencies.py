@@ -1,10 +1,12 @@
 """Service providers for the tenancy routers."""
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
 from app.deps import CacheDep, SessionDep, SettingsDep
+from app.repository import TenantWriter
 from app.tenancy.auth import CompanyIdDep
 from app.tenancy.branches import BranchService
 from app.tenancy.catalog import CatalogService
@@ -16,6 +18,8 @@ from app.tenancy.phone_numbers import PhoneNumberService
 from app.tenancy.schedules import ScheduleService
 from app.tenancy.staff import StaffService
 
+W = TypeVar("W", bound=TenantWriter)
+
 
 async def _company_service(session: SessionDep, cache: CacheDep) -> CompanyService:
     return CompanyService(session, cache)
@@ -25,29 +29,14 @@ async def _api_key_service(session: SessionDep, cache: CacheDep) -> ApiKeyServic
     return ApiKeyService(session, cache)
 
 
-async def _branch_service(
-    session: SessionDep, company_id: CompanyIdDep, cache: CacheDep
-) -> BranchService:
-    return BranchService(session, company_id, cache)
+def _tenant_writer(service: type[W]) -> Callable[..., Awaitable[W]]:
+    """The provider of a service whose writes change what the company can book."""
 
+    async def provide(request: Request, session: SessionDep, company_id: CompanyIdDep) -> W:
+        # The cache from the app's state, not a declared dependency: /services is a hot read.
+        return service(session, company_id, request.app.state.cache)
 
-async def _catalog_service(
-    request: Request, session: SessionDep, company_id: CompanyIdDep
-) -> CatalogService:
-    # The cache from the app's state, not a declared dependency: /services is a hot read.
-    return CatalogService(session, company_id, request.app.state.cache)
-
-
-async def _staff_service(
-    session: SessionDep, company_id: CompanyIdDep, cache: CacheDep
-) -> StaffService:
-    return StaffService(session, company_id, cache)
-
-
-async def _schedule_service(
-    session: SessionDep, company_id: CompanyIdDep, cache: CacheDep
-) -> ScheduleService:
-    return ScheduleService(session, company_id, cache)
+    return provide
 
 
 async def _customer_service(session: SessionDep, company_id: CompanyIdDep) -> CustomerService:
@@ -70,10 +59,10 @@ async def _phone_region(company: "CurrentCompanyDep", settings: SettingsDep) -> 
 
 CompanyServiceDep = Annotated[CompanyService, Depends(_company_service)]
 ApiKeyServiceDep = Annotated[ApiKeyService, Depends(_api_key_service)]
-BranchServiceDep = Annotated[BranchService, Depends(_branch_service)]
-CatalogServiceDep = Annotated[CatalogService, Depends(_catalog_service)]
-StaffServiceDep = Annotated[StaffService, Depends(_staff_service)]
-ScheduleServiceDep = Annotated[ScheduleService, Depends(_schedule_service)]
+BranchServiceDep = Annotated[BranchService, Depends(_tenant_writer(BranchService))]
+CatalogServiceDep = Annotated[CatalogService, Depends(_tenant_writer(CatalogService))]
+StaffServiceDep = Annotated[StaffService, Depends(_tenant_writer(StaffService))]
+ScheduleServiceDep = Annotated[ScheduleService, Depends(_tenant_writer(ScheduleService))]
 CustomerServiceDep = Annotated[CustomerService, Depends(_customer_service)]
 PhoneNumberServiceDep = Annotated[PhoneNumberService, Depends(_phone_number_service)]
 CurrentCompanyDep = Annotated[Company, Depends(_current_company)]
