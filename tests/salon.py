@@ -24,6 +24,16 @@ class Salon:
     ben_id: int  # cut only
 
 
+def anna_on_the_first(salon: Salon) -> dict:
+    """The day listing's query (GET /availability): Anna's free starts on 1 December."""
+    return {
+        "branch_id": salon.branch_id,
+        "service_id": salon.cut_id,
+        "staff_id": salon.anna_id,
+        "date_from": "2026-12-01",
+    }
+
+
 def local(day: int, hour: int, minute: int = 0) -> str:
     """ISO wall time in Berlin on a day of December 2026 (the 1st is a Tuesday)."""
     return datetime(2026, 12, day, hour, minute).isoformat()

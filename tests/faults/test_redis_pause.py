@@ -27,7 +27,7 @@ from app.db import run_after_commit, utcnow
 from app.invalidation import CacheGeneration
 from app.tenancy.companies import ApiKeyService
 from tests.conftest import ADMIN_KEY, make_client
-from tests.salon import BERLIN, booking, local
+from tests.salon import BERLIN, anna_on_the_first, booking, local
 
 SERVICES = "/api/v1/services"
 CHECK = "/api/v1/availability/check"
@@ -125,15 +125,6 @@ def check_body(salon, start: str) -> dict:
     }
 
 
-def listing_params(salon) -> dict:
-    return {
-        "branch_id": salon.branch_id,
-        "service_id": salon.cut_id,
-        "staff_id": salon.anna_id,
-        "date_from": "2026-12-01",
-    }
-
-
 def offered_starts(listing: httpx.Response) -> set[datetime]:
     assert listing.status_code == 200, listing.text
     return {
@@ -214,7 +205,7 @@ async def test_slot_booked_while_redis_is_paused_is_not_offered_anywhere_after_r
                     checked = await client.post(CHECK, json=body)
                     assert checked.status_code == 200, checked.text
                     assert checked.json()["available"] is True
-                    listed = await client.get(LISTING, params=listing_params(salon))
+                    listed = await client.get(LISTING, params=anna_on_the_first(salon))
                     assert berlin(start) in offered_starts(listed)
                     appointments = await client.get(APPOINTMENTS, params=DAY_ONE)
                     assert appointments.status_code == 200, appointments.text
@@ -245,7 +236,7 @@ async def test_slot_booked_while_redis_is_paused_is_not_offered_anywhere_after_r
                 assert checked.json()["available"] is False, (
                     f"instance {number} offered the booked slot on attempt {attempt}"
                 )
-                listed = await client.get(LISTING, params=listing_params(salon))
+                listed = await client.get(LISTING, params=anna_on_the_first(salon))
                 assert berlin(start) not in offered_starts(listed), (
                     f"instance {number} listed the booked start on attempt {attempt}"
                 )

@@ -8,19 +8,9 @@ from app.main import create_app
 from app.tenancy.models import WorkingHours
 from tests.conftest import REDIS_URL, STARTUP_SECONDS, make_client
 from tests.factories import make_service, make_staff
-from tests.salon import NOW, booking, local
+from tests.salon import NOW, anna_on_the_first, booking, local
 
 CHECK = "/api/v1/availability/check"
-
-
-def anna_on_the_first(salon) -> dict:
-    """The day listing's query: Anna's free starts on 1 December."""
-    return {
-        "branch_id": salon.branch_id,
-        "service_id": salon.cut_id,
-        "staff_id": salon.anna_id,
-        "date_from": "2026-12-01",
-    }
 
 
 def check_body(salon, start):
