@@ -13,6 +13,7 @@ from app.notifications.router import router as notifications_router
 from app.ops.router import router as ops_router
 from app.policies.router import router as policies_router
 from app.scheduling.router import router as scheduling_router
+from app.stored_answers import Authenticate, StoredAnswers
 from app.tenancy.router import router as tenancy_router
 from app.voice.router import admin_router as calls_router
 from app.voice.router import router as voice_router
@@ -135,6 +136,7 @@ class RouteIndex:
         await self.router.app(scope, receive, send)
 
 
-def index_routes(app: FastAPI) -> None:
-    """Call once the routes are added (one added later costs a rebuild of the index)."""
-    app.router.middleware_stack = RouteIndex(app.router)
+def index_routes(app: FastAPI, authenticate: Authenticate) -> None:
+    """Call once the routes are added (one added later costs a rebuild of the index).
+    Routes marked `answered_from_copies` send their stored answers before the index."""
+    app.router.middleware_stack = StoredAnswers(RouteIndex(app.router), app.router, authenticate)

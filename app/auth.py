@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 KEY_PREFIX = "bk_"
+# Where a request's tenant is kept once resolved (app.stored_answers resolves it before the
+# route does): resolved once, counted once against the rate limit.
+AUTHENTICATED_TENANT = "app.tenant"
 
 
 @dataclass(frozen=True, slots=True)

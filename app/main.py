@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, key_dependency=authenticate)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     add_routes_flat(app, root_router, api_router)
-    index_routes(app)
+    index_routes(app, authenticate)
     return app
 
 

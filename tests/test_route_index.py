@@ -7,6 +7,7 @@ from starlette.routing import Match
 
 from app.api import RouteIndex, _path_key
 from app.main import create_app
+from app.stored_answers import StoredAnswers
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -40,10 +41,16 @@ def routed_app():
     return create_app()  # routes only: no lifespan, nothing served
 
 
+def _index(app) -> RouteIndex:
+    stack = app.router.middleware_stack
+    assert isinstance(stack, StoredAnswers)  # in front of the index
+    assert isinstance(stack.app, RouteIndex)
+    return stack.app
+
+
 def test_every_path_and_method_finds_the_route_the_whole_list_finds(routed_app):
     app = routed_app
-    index = app.router.middleware_stack
-    assert isinstance(index, RouteIndex)
+    index = _index(app)
     compared = 0
     for path in _concrete_paths(app):
         group = index.groups.get(_path_key(path))
@@ -63,7 +70,7 @@ def test_every_path_and_method_finds_the_route_the_whole_list_finds(routed_app):
 
 
 def test_the_hot_paths_are_matched_against_a_handful_of_routes(routed_app):
-    index = routed_app.router.middleware_stack
+    index = _index(routed_app)
     for path in ("/api/v1/availability/check", "/api/v1/services", "/api/v1/appointments"):
         assert len(index.groups[_path_key(path)].routes) <= 4
 

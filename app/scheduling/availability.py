@@ -14,8 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import QueryParams
 
 from app.cache import Cache, ComputedCopies
 from app.config import FeatureFlags
@@ -45,6 +47,7 @@ from app.scheduling.slots import (
     day_distance,
 )
 from app.schemas import StoredJSON
+from app.stored_answers import StoredAnswer
 from app.tenancy.company_settings import CompanySettings
 from app.tenancy.models import (
     Branch,
@@ -308,26 +311,30 @@ class AvailabilityService(TenantScoped):
         found = await self.cache.lookup(_check_key(request))
         if found.raw is not None:
             return AvailabilityCheckResult.model_validate_json(found.raw)
-        return await self._check(request, found)
+        result, _ = await self._check(request, found)
+        return result
 
-    async def check_for_response(
-        self, request: AvailabilityCheck
-    ) -> AvailabilityCheckResult | StoredJSON:
-        """As `check`; a cached answer comes back as the JSON it was stored as."""
+    async def check_for_response(self, request: AvailabilityCheck) -> StoredJSON:
+        """As `check`, as the response's JSON: the same bytes whether computed now or
+        stored (app.stored_answers sends the stored ones)."""
         found = await self.cache.lookup(_check_key(request))
         if found.raw is not None:
             return StoredJSON(found.raw)
-        return await self._check(request, found)
+        _, body = await self._check(request, found)
+        return StoredJSON(body)
 
-    async def _check(self, request: AvailabilityCheck, found: Lookup) -> AvailabilityCheckResult:
+    async def _check(
+        self, request: AvailabilityCheck, found: Lookup
+    ) -> tuple[AvailabilityCheckResult, str]:
         query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
         start = to_utc(request.start, query.rules.tz)
         result = await self.evaluate(
             query, start, request.max_alternatives, generation=found.generation
         )
+        body = result.model_dump_json(by_alias=True)  # as FastAPI would send the model
         if not self._fell_back(query, result.source):
-            await found.store(result.model_dump(mode="json"))
-        return result
+            await found.store_raw(body)
+        return result, body
 
     async def evaluate(
         self,
@@ -562,6 +569,17 @@ def _check_key(request: AvailabilityCheck) -> str:
         f"check:{request.branch_id}:{request.service_id}:{request.staff_id}:"
         f"{request.start.isoformat()}:{request.max_alternatives}"
     )
+
+
+def _stored_check_key(body: bytes, query: QueryParams) -> str | None:
+    try:
+        return _check_key(AvailabilityCheck.model_validate_json(body))
+    except ValidationError:
+        return None  # the route answers what is wrong with it
+
+
+# A check answered before (the same company, body and generation) is sent as stored.
+STORED_CHECKS = StoredAnswer(key=_stored_check_key, copies=availability_cache)
 
 
 def _slot_read(slot: Slot, tz: ZoneInfo) -> SlotRead:

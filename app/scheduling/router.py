@@ -15,6 +15,7 @@ from app.policies.schemas import (
     ModificationRead,
     PolicyCheckQuery,
 )
+from app.scheduling.availability import STORED_CHECKS
 from app.scheduling.dependencies import (
     AvailabilityServiceDep,
     HealthServiceDep,
@@ -35,7 +36,9 @@ from app.scheduling.schemas import (
     AvailabilityQuery,
     ProcessingTimeHealthRead,
 )
-from app.schemas import IdPath, Page, StoredJSON
+from app.scheduling.service import STORED_LISTINGS
+from app.schemas import IdPath, Page
+from app.stored_answers import answered_from_copies
 
 router = APIRouter()
 
@@ -56,14 +59,12 @@ def _replayable(result: BaseModel | StoredResponse) -> BaseModel | JSONResponse:
     responses=problem_responses(401, 404, 422, 429),
 )
 @reads_only
+@answered_from_copies(STORED_CHECKS)
 async def check_availability(body: AvailabilityCheck, service: AvailabilityServiceDep):
     """Answers `available`; when the time is taken, outside working hours, too soon or in the
     past, up to `max_alternatives` free starts ranked by distance from the requested start
     (the requested staff member's first)."""
-    result = await service.check_for_response(body)
-    if isinstance(result, StoredJSON):
-        return Response(result, media_type="application/json")
-    return result
+    return Response(await service.check_for_response(body), media_type="application/json")
 
 
 @router.get(
@@ -106,6 +107,7 @@ async def create_appointment(
     summary="List appointments",
     responses=problem_responses(401, 422),
 )
+@answered_from_copies(STORED_LISTINGS)
 async def list_appointments(
     filters: Annotated[AppointmentFilters, Query()], scheduling: SchedulingServiceDep
 ):

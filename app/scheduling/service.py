@@ -36,7 +36,7 @@ from app.config import FeatureFlags
 from app.db import run_after_commit, utcnow
 from app.e164 import normalise_phone
 from app.errors import DomainError, UpstreamUnavailableError, ValidationFailedError
-from app.invalidation import cached_response, company_state_cache
+from app.invalidation import GenerationCache, cached_response, company_state_cache
 from app.policies.enforcement import Enforcement
 from app.policies.modifications import SYSTEM, Actor, ModificationPolicy
 from app.policies.rules import Action
@@ -72,6 +72,7 @@ from app.scheduling.schemas import (
 )
 from app.scheduling.slots import StaffCalendar, Unavailability
 from app.schemas import Page, StoredJSON
+from app.stored_answers import StoredAnswer, query_key
 from app.tenancy.company_settings import CompanySettings
 from app.tenancy.customers import CustomerService
 from app.tenancy.models import Branch, Company, Customer, Service, Staff, staff_services
@@ -86,6 +87,16 @@ INPUT_ERRORS = {
     Unavailability.OFF_GRID: "must be on the booking grid of {grid} minutes",
 }
 DEFAULT_ALTERNATIVES = 2
+
+
+def appointment_listings(cache: Cache, company_id: int) -> GenerationCache:
+    """A company's appointment listings as sent, stale after any change to its bookable
+    state (an appointment, a branch's zone or hours)."""
+    return company_state_cache(cache, company_id, "appts")
+
+
+# A listing answered before (the same company, query and generation) is sent as stored.
+STORED_LISTINGS = StoredAnswer(key=query_key(AppointmentFilters), copies=appointment_listings)
 
 
 class CalendarUnavailableError(UpstreamUnavailableError):
@@ -166,7 +177,7 @@ class SchedulingService(TenantScoped):
         """`list`, presented, as the response's JSON: kept under the company's generation
         (any change to an appointment, a branch's zone or hours makes it stale), so a
         repeated listing is served without a query."""
-        copies = company_state_cache(self.cache, self.company_id, "appts")
+        copies = appointment_listings(self.cache, self.company_id)
 
         async def page() -> Page[AppointmentRead]:
             return await self.present_page(await self.list(filters))

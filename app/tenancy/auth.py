@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.auth import (
+    AUTHENTICATED_TENANT,
     Tenant,
     UnsupportedSchemeError,
     constant_time_equals,
@@ -73,6 +74,9 @@ class ResolvedKeys:
 
 
 async def authenticate(request: Request) -> Tenant:
+    resolved: Tenant | None = request.scope.get(AUTHENTICATED_TENANT)
+    if resolved is not None:  # by app.stored_answers, for this same request
+        return resolved
     # Settings, cache and clock are read from the app's state here rather than declared as
     # dependencies: this runs on every keyed request, and each declared dependency costs
     # FastAPI's resolver more than the lookup itself.

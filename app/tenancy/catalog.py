@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.cache import Cache
 from app.errors import ValidationFailedError
-from app.invalidation import cached_response, company_state_cache
+from app.invalidation import GenerationCache, cached_response, company_state_cache
 from app.repository import TenantWriter
 from app.schemas import Page, StoredJSON
+from app.stored_answers import StoredAnswer, query_key
 from app.tenancy.branches import ensure_own_branch
 from app.tenancy.errors import DuplicateError
 from app.tenancy.models import Service
@@ -21,6 +23,15 @@ from app.tenancy.schemas import ServiceQuery, ServiceRead
 PHASE_FIELDS = ("initial_duration", "processing_duration", "final_duration")
 # The fields the processing-time rule reads; a PATCH is checked against all of them.
 RULE_FIELDS = ("duration_minutes", "has_processing_time", *PHASE_FIELDS)
+
+
+def service_listings(cache: Cache, company_id: int) -> GenerationCache:
+    """A company's service listings as sent, stale after any change to its services."""
+    return company_state_cache(cache, company_id, "services")
+
+
+# A listing answered before (the same company, query and generation) is sent as stored.
+STORED_LISTINGS = StoredAnswer(key=query_key(ServiceQuery), copies=service_listings)
 
 
 def check_processing_time(values: Mapping[str, Any]) -> None:
@@ -75,7 +86,7 @@ class CatalogService(TenantWriter):
     async def list_response(self, query: ServiceQuery) -> StoredJSON:
         """`list` as the response's JSON, kept under the company's generation (any change to
         a service bumps it), so a repeated listing is served without a query."""
-        copies = company_state_cache(self.cache, self.company_id, "services")
+        copies = service_listings(self.cache, self.company_id)
 
         async def page() -> Page[ServiceRead]:
             found = await self.list(

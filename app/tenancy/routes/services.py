@@ -6,6 +6,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.errors import problem_responses
 from app.schemas import IdPath, Page
+from app.stored_answers import answered_from_copies
+from app.tenancy.catalog import STORED_LISTINGS
 from app.tenancy.dependencies import CatalogServiceDep
 from app.tenancy.schemas import ServiceCreate, ServiceQuery, ServiceRead, ServiceUpdate
 
@@ -30,6 +32,7 @@ async def create_service(body: ServiceCreate, catalog: CatalogServiceDep):
     summary="List services",
     responses=problem_responses(401, 403, 422),
 )
+@answered_from_copies(STORED_LISTINGS)
 async def list_services(catalog: CatalogServiceDep, query: ListQuery):
     return Response(await catalog.list_response(query), media_type="application/json")
 
