@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -13,6 +14,9 @@ def to_utc(value: datetime, tz: ZoneInfo) -> datetime:
     return value.astimezone(UTC)
 
 
+# Availability converts every grid point of every working day this way, the same few
+# thousand (day, time) pairs again for each check: remembered, not recomputed.
+@lru_cache(maxsize=16384)
 def wall_time_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime | None:
     """UTC instant of a wall-clock time, or None when the clock skips it (spring forward)."""
     local = datetime.combine(day, wall, tzinfo=tz)
