@@ -126,6 +126,25 @@ class CalendarLoader(TenantScoped):
         rules = BookingRules(zone_of(branch, company), settings.grid_minutes, settings.min_notice)
         return BookingContext(company, branch, service, rules)
 
+    async def bookable(
+        self, branch_id: int, service_id: int, location: str, generation: int | None = None
+    ) -> tuple[BookingContext, list[Staff]]:
+        """`context` and `qualified_staff`; with `generation`, kept (and used) like calendars.
+        Kept rows are detached copies with every column loaded: read, never changed."""
+        key: tuple[object, ...] | None = None
+        if generation is not None and self.computed is not None:
+            key = ("bookable", self.company_id, generation, branch_id, service_id)
+            kept = self.computed.get(key)
+            if kept is not None:
+                return kept  # type: ignore[return-value]
+        found = (
+            await self.context(branch_id, service_id, location),
+            await self.qualified_staff(branch_id, service_id),
+        )
+        if key is not None:
+            self.computed.put(key, found)  # type: ignore[union-attr]
+        return found
+
     async def qualified_staff(self, branch_id: int, service_id: int) -> list[Staff]:
         stmt = (
             self.scoped(Staff)
@@ -269,12 +288,19 @@ class AvailabilityService(TenantScoped):
         self.calendar = calendar
 
     async def resolve(
-        self, branch_id: int, service_id: int, staff_id: int | None, location: str = "body"
+        self,
+        branch_id: int,
+        service_id: int,
+        staff_id: int | None,
+        location: str = "body",
+        *,
+        generation: int | None = None,
     ) -> SlotQuery:
         """The request's company, branch, service and staff, checked; `location` names where
-        the ids came from in errors (`body` or `query`). Two statements when all is well."""
-        context = await self.loader.context(branch_id, service_id, location)
-        qualified = await self.loader.qualified_staff(branch_id, service_id)
+        the ids came from in errors (`body` or `query`). Two statements when all is well;
+        none with `generation` (as for `CalendarLoader.calendars`) when a check under it
+        has read them already."""
+        context, qualified = await self.loader.bookable(branch_id, service_id, location, generation)
         requested = None
         if staff_id is not None:
             requested = next((member for member in qualified if member.id == staff_id), None)
@@ -326,7 +352,9 @@ class AvailabilityService(TenantScoped):
     async def _check(
         self, request: AvailabilityCheck, found: Lookup
     ) -> tuple[AvailabilityCheckResult, str]:
-        query = await self.resolve(request.branch_id, request.service_id, request.staff_id)
+        query = await self.resolve(
+            request.branch_id, request.service_id, request.staff_id, generation=found.generation
+        )
         start = to_utc(request.start, query.rules.tz)
         result = await self.evaluate(
             query, start, request.max_alternatives, generation=found.generation

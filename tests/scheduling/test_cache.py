@@ -62,6 +62,17 @@ class TestCacheInvalidation:
         assert again["available"] is False
         assert offered not in [alt["start"] for alt in again["alternatives"]]
 
+    async def test_a_kept_resolution_never_outlives_a_staff_change(self, company_client, salon):
+        """The branch, service and qualified staff a check resolves are kept per generation
+        too: a stylist let go is refused on the next check, even of another start."""
+        first = await company_client.post(CHECK, json=check_body(salon, local(1, 10)))
+        assert first.json()["available"] is True
+        gone = await company_client.delete(f"/api/v1/staff/{salon.anna_id}")
+        assert gone.status_code == 204, gone.text
+        again = await company_client.post(CHECK, json=check_body(salon, local(1, 11)))
+        assert again.status_code == 422, again.text
+        assert "staff_id" in again.text
+
     async def test_cancellation_makes_the_slot_available_again(self, company_client, salon):
         body = check_body(salon, local(1, 10))
         created = (
