@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import redis as redis_sync
 import redis.asyncio as redis_asyncio
@@ -34,6 +34,7 @@ from redis.exceptions import RedisError
 from app.redis_pipe import PipelinedScript
 
 logger = logging.getLogger("app.cache")
+T = TypeVar("T")
 
 # A Redis call that has not answered within this is abandoned (request falls back).
 OP_TIMEOUT_SECONDS = 0.2
@@ -141,6 +142,35 @@ class ComputedCopies:
     def __init__(self, max_entries: int = 512) -> None:
         self._entries: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._max_entries = max_entries
+        # Computations running now, by key: their result (None if they failed) once done.
+        self._pending: dict[tuple[object, ...], asyncio.Future[object | None]] = {}
+
+    async def get_or_compute(
+        self, key: tuple[object, ...], compute: Callable[[], Awaitable[T]]
+    ) -> T:
+        """The kept value, else `compute()`'s, kept. Callers asking for a key while it is
+        being computed wait for that computation instead of repeating it: a day's first
+        checks arrive together, and each would read the same rows. If it fails (or its caller
+        is cancelled), one waiter computes instead, for the others."""
+        kept = self.get(key)
+        if kept is not None:
+            return kept  # type: ignore[return-value]
+        pending = self._pending.get(key)
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            if shared is not None:
+                return shared  # type: ignore[return-value]
+            return await self.get_or_compute(key, compute)  # it failed: the next one computes
+        future: asyncio.Future[object | None] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        value: T | None = None
+        try:
+            value = await compute()
+            self.put(key, value)
+            return value
+        finally:
+            del self._pending[key]
+            future.set_result(value)
 
     def get(self, key: tuple[object, ...]) -> object | None:
         value = self._entries.get(key)

@@ -131,19 +131,17 @@ class CalendarLoader(TenantScoped):
     ) -> tuple[BookingContext, list[Staff]]:
         """`context` and `qualified_staff`; with `generation`, kept (and used) like calendars.
         Kept rows are detached copies with every column loaded: read, never changed."""
-        key: tuple[object, ...] | None = None
-        if generation is not None and self.computed is not None:
-            key = ("bookable", self.company_id, generation, branch_id, service_id)
-            kept = self.computed.get(key)
-            if kept is not None:
-                return kept  # type: ignore[return-value]
-        found = (
-            await self.context(branch_id, service_id, location),
-            await self.qualified_staff(branch_id, service_id),
-        )
-        if key is not None:
-            self.computed.put(key, found)  # type: ignore[union-attr]
-        return found
+
+        async def read() -> tuple[BookingContext, list[Staff]]:
+            return (
+                await self.context(branch_id, service_id, location),
+                await self.qualified_staff(branch_id, service_id),
+            )
+
+        if generation is None or self.computed is None:
+            return await read()
+        key = ("bookable", self.company_id, generation, branch_id, service_id)
+        return await self.computed.get_or_compute(key, read)
 
     async def qualified_staff(self, branch_id: int, service_id: int) -> list[Staff]:
         stmt = (
@@ -178,23 +176,29 @@ class CalendarLoader(TenantScoped):
         """The staff's calendars over `window`. With `generation` (the company-state
         generation the caller has just read from the cache, trusted), a copy kept under it
         is used, and what is read is kept."""
+        if generation is None or self.computed is None or exclude_appointment_id is not None:
+            return await self._read_calendars(staff, window, exclude_appointment_id)
         ids = [member.id for member in staff]
-        key: tuple[object, ...] | None = None
-        if generation is not None and self.computed is not None and exclude_appointment_id is None:
-            key = ("calendars", self.company_id, generation, window.start, window.end)
-            key += tuple(sorted(ids))  # whoever was asked for first, the same calendars
-            kept: dict[int, StaffCalendar] | None = self.computed.get(key)  # type: ignore[assignment]
-            if kept is not None:
-                return [kept[staff_id] for staff_id in ids]
+        # Whoever was asked for first, the same calendars.
+        key = ("calendars", self.company_id, generation, window.start, window.end, *sorted(ids))
+
+        async def read() -> dict[int, StaffCalendar]:
+            calendars = await self._read_calendars(staff, window)
+            return {calendar.staff_id: calendar for calendar in calendars}
+
+        kept = await self.computed.get_or_compute(key, read)
+        return [kept[staff_id] for staff_id in ids]
+
+    async def _read_calendars(
+        self, staff: Sequence[Staff], window: Interval, exclude_appointment_id: int | None = None
+    ) -> list[StaffCalendar]:
+        ids = [member.id for member in staff]
         hours = await self._working_hours(ids)
         busy = await self._busy(ids, window, exclude_appointment_id)
-        calendars = [
+        return [
             StaffCalendar(member.id, member.name, hours[member.id], BusyTimeline(busy[member.id]))
             for member in staff
         ]
-        if key is not None:
-            self.computed.put(key, {calendar.staff_id: calendar for calendar in calendars})  # type: ignore[union-attr]
-        return calendars
 
     async def _working_hours(self, staff_ids: list[int]) -> dict[int, dict[int, list]]:
         rows = await self.session.execute(
