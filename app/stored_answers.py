@@ -27,16 +27,19 @@ from pydantic import BaseModel, ValidationError
 from starlette._utils import get_route_path
 from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Router
+from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import AUTHENTICATED_TENANT, Tenant
 from app.cache import Cache
+from app.deps import READ_METHODS
 from app.invalidation import GenerationCache
 
 E = TypeVar("E", bound=Callable[..., Any])
 Authenticate = Callable[[Request], Awaitable[Tenant]]
-BODYLESS_METHODS = frozenset({"GET", "HEAD"})
+# A keyed body is a few hundred bytes; a bigger one goes to the route unread (nothing is
+# held twice for a request that cannot have a copy).
+MAX_KEYED_BODY_BYTES = 8 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +61,10 @@ def query_key(model: type[BaseModel]) -> Callable[[bytes, QueryParams], str | No
     Only a plain query is keyed here: the model's own parameters, each given once and not
     empty, that the model accepts. Any other (a repeated or unknown parameter, a value it
     refuses) goes to the route, which reads it as FastAPI does."""
-    names = frozenset(field.alias or name for name, field in model.model_fields.items())
+    names = frozenset(
+        field.validation_alias if isinstance(field.validation_alias, str) else field.alias or name
+        for name, field in model.model_fields.items()
+    )
 
     def key(body: bytes, query: QueryParams) -> str | None:
         items = query.multi_items()
@@ -103,16 +109,20 @@ class StoredAnswers:
         self._indexed = -1
 
     def _build(self) -> None:
+        routes = self.router.routes
         answers = {}
-        for route in self.router.routes:
+        for position, route in enumerate(routes):
             answer = getattr(getattr(route, "endpoint", None), "stored_answer", None)
             path = getattr(route, "path", "")
             if answer is None or "{" in path:
                 continue
             for method in getattr(route, "methods", None) or ():
-                answers.setdefault((method, path), (route, answer))
+                # Only where the router would pick this route: no earlier one matches first.
+                scope = {"type": "http", "path": path, "root_path": "", "method": method}
+                if not any(r.matches(scope)[0] == Match.FULL for r in routes[:position]):
+                    answers.setdefault((method, path), (route, answer))
         self._answers = answers
-        self._indexed = len(self.router.routes)
+        self._indexed = len(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -128,15 +138,15 @@ class StoredAnswers:
         self, scope: Scope, receive: Receive, send: Send, route: BaseRoute, answer: StoredAnswer
     ) -> None:
         body = b""
-        if scope["method"] not in BODYLESS_METHODS:
+        if scope["method"] not in READ_METHODS:
             if not _is_json(Headers(scope=scope)):
                 await self.app(scope, receive, send)
                 return
-            read = await _read_body(receive)
-            if read is None:
-                return  # the client went away: nobody to answer
+            read, receive = await _read_small_body(receive)
+            if read is None:  # too big to be a keyed request, or the client went away
+                await self.app(scope, receive, send)
+                return
             body = read
-            receive = _replaying(body, receive)
         key = answer.key(body, QueryParams(scope["query_string"]))
         if key is None:
             await self.app(scope, receive, send)
@@ -165,27 +175,29 @@ class StoredAnswers:
         await send({"type": "http.response.body", "body": content})
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole body, or None when the client disconnects first."""
-    chunks = []
+async def _read_small_body(receive: Receive) -> tuple[bytes | None, Receive]:
+    """The body if it is whole and at most MAX_KEYED_BODY_BYTES, else None; and the
+    `receive` the route is to read from (everything read here, then the rest)."""
+    messages: list[Message] = []
+    size = 0
     while True:
         message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
+        messages.append(message)
+        if message["type"] != "http.request":  # the client went away: the route says so
+            return None, _replaying(messages, receive)
+        size += len(message.get("body", b""))
+        if size > MAX_KEYED_BODY_BYTES:
+            return None, _replaying(messages, receive)
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            body = b"".join(m.get("body", b"") for m in messages)
+            return body, _replaying([{"type": "http.request", "body": body}], receive)
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """`receive` for the route after the body was read here: the body once, then the rest."""
-    replayed = False
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """`receive` for the route after messages were read here: those, then the rest."""
+    pending = list(messages)
 
     async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        return pending.pop(0) if pending else await receive()
 
     return replay

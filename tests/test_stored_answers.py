@@ -348,3 +348,73 @@ class TestListingsSameAnswersAsTheRoute:
         assert len(computed) == 1
         assert again.content == first.content
         assert again.json()["total"] == 1
+
+
+class TestRequestsTheLayerLeavesToTheRoute:
+    async def test_a_client_gone_mid_body_is_answered_as_by_the_route(self, app, salon, tenant):
+        async with make_client(app, tenant.api_key) as warm:
+            assert (await warm.post(CHECK, json=check_body(salon))).status_code == 200
+        body = json.dumps(check_body(salon)).encode()
+        answers = []
+        for stored in (True, False):
+            messages = [
+                {"type": "http.request", "body": body[:10], "more_body": True},
+                {"type": "http.disconnect"},
+            ]
+            sent: list[dict] = []
+
+            async def receive(messages=messages):
+                return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+            async def send(message, sent=sent):
+                sent.append(message)
+
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": CHECK,
+                "raw_path": CHECK.encode(),
+                "root_path": "",
+                "query_string": b"",
+                "headers": [
+                    (b"host", b"test"),
+                    (b"content-type", b"application/json"),
+                    (b"authorization", f"Bearer {tenant.api_key}".encode()),
+                ],
+                "client": ("127.0.0.1", 1),
+                "server": ("test", 80),
+                "state": {},
+            }
+            with answers_stored(app, stored):
+                await app(scope, receive, send)
+            answers.append([m.get("status") for m in sent if m["type"] == "http.response.start"])
+        assert answers[0] == answers[1]
+
+    async def test_a_body_too_big_to_be_keyed_goes_to_the_route_unread(
+        self, company_client, salon, route_calls
+    ):
+        body = json.dumps(check_body(salon))
+        first = await company_client.post(CHECK, json=check_body(salon))
+        padded = body + " " * 9000  # still valid JSON, the same check
+        again = await company_client.post(
+            CHECK, content=padded, headers={"content-type": "application/json"}
+        )
+        assert again.status_code == 200
+        assert again.content == first.content  # the route found its copy
+        assert route_calls.count == 2
+
+    async def test_a_route_matched_before_a_marked_one_keeps_its_requests(
+        self, app, company_client, salon
+    ):
+        await company_client.get(SERVICES)  # a copy exists
+
+        async def shadow():
+            return {"shadowed": True}
+
+        app.router.add_api_route("/api/v1/{anything}", shadow, methods=["GET"])
+        app.router.routes.insert(0, app.router.routes.pop())  # matched first from now on
+        answered = await company_client.get(SERVICES)
+        assert answered.json() == {"shadowed": True}

@@ -14,10 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import QueryParams
 
 from app.cache import Cache, ComputedCopies
 from app.config import FeatureFlags
@@ -47,7 +45,6 @@ from app.scheduling.slots import (
     day_distance,
 )
 from app.schemas import StoredJSON
-from app.stored_answers import StoredAnswer
 from app.tenancy.company_settings import CompanySettings
 from app.tenancy.models import (
     Branch,
@@ -338,7 +335,7 @@ class AvailabilityService(TenantScoped):
         )
 
     async def check(self, request: AvailabilityCheck) -> AvailabilityCheckResult:
-        found = await self.cache.lookup(_check_key(request))
+        found = await self.cache.lookup(check_key(request))
         if found.raw is not None:
             return AvailabilityCheckResult.model_validate_json(found.raw)
         result, _ = await self._check(request, found)
@@ -347,7 +344,7 @@ class AvailabilityService(TenantScoped):
     async def check_for_response(self, request: AvailabilityCheck) -> StoredJSON:
         """As `check`, as the response's JSON: the same bytes whether computed now or
         stored (app.stored_answers sends the stored ones)."""
-        found = await self.cache.lookup(_check_key(request))
+        found = await self.cache.lookup(check_key(request))
         if found.raw is not None:
             return StoredJSON(found.raw)
         _, body = await self._check(request, found)
@@ -596,22 +593,12 @@ class _CalendarReads:
         return {calendar.staff_id: calendar for calendar in calendars}
 
 
-def _check_key(request: AvailabilityCheck) -> str:
+def check_key(request: AvailabilityCheck) -> str:
+    """The key a check's answer is stored under (with the company's generation)."""
     return (
         f"check:{request.branch_id}:{request.service_id}:{request.staff_id}:"
         f"{request.start.isoformat()}:{request.max_alternatives}"
     )
-
-
-def _stored_check_key(body: bytes, query: QueryParams) -> str | None:
-    try:
-        return _check_key(AvailabilityCheck.model_validate_json(body))
-    except ValidationError:
-        return None  # the route answers what is wrong with it
-
-
-# A check answered before (the same company, body and generation) is sent as stored.
-STORED_CHECKS = StoredAnswer(key=_stored_check_key, copies=availability_cache)
 
 
 def _slot_read(slot: Slot, tz: ZoneInfo) -> SlotRead:

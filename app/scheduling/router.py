@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import QueryParams
 
 from app.deps import reads_only, writes
 from app.errors import problem_responses
@@ -15,7 +16,7 @@ from app.policies.schemas import (
     ModificationRead,
     PolicyCheckQuery,
 )
-from app.scheduling.availability import STORED_CHECKS
+from app.scheduling.availability import availability_cache, check_key
 from app.scheduling.dependencies import (
     AvailabilityServiceDep,
     HealthServiceDep,
@@ -36,11 +37,24 @@ from app.scheduling.schemas import (
     AvailabilityQuery,
     ProcessingTimeHealthRead,
 )
-from app.scheduling.service import STORED_LISTINGS
+from app.scheduling.service import appointment_listings
 from app.schemas import IdPath, Page
-from app.stored_answers import answered_from_copies
+from app.stored_answers import StoredAnswer, answered_from_copies, query_key
 
 router = APIRouter()
+
+
+def _stored_check_key(body: bytes, query: QueryParams) -> str | None:
+    try:
+        return check_key(AvailabilityCheck.model_validate_json(body))
+    except ValidationError:
+        return None  # the route answers what is wrong with it
+
+
+# Answers sent from their stored copies (app.stored_answers) when asked again: the same
+# company, request and generation.
+STORED_CHECKS = StoredAnswer(key=_stored_check_key, copies=availability_cache)
+STORED_LISTINGS = StoredAnswer(key=query_key(AppointmentFilters), copies=appointment_listings)
 
 
 def _replayable(result: BaseModel | StoredResponse) -> BaseModel | JSONResponse:

@@ -72,7 +72,6 @@ from app.scheduling.schemas import (
 )
 from app.scheduling.slots import StaffCalendar, Unavailability
 from app.schemas import Page, StoredJSON
-from app.stored_answers import StoredAnswer, query_key
 from app.tenancy.company_settings import CompanySettings
 from app.tenancy.customers import CustomerService
 from app.tenancy.models import Branch, Company, Customer, Service, Staff, staff_services
@@ -93,10 +92,6 @@ def appointment_listings(cache: Cache, company_id: int) -> GenerationCache:
     """A company's appointment listings as sent, stale after any change to its bookable
     state (an appointment, a branch's zone or hours)."""
     return company_state_cache(cache, company_id, "appts")
-
-
-# A listing answered before (the same company, query and generation) is sent as stored.
-STORED_LISTINGS = StoredAnswer(key=query_key(AppointmentFilters), copies=appointment_listings)
 
 
 class CalendarUnavailableError(UpstreamUnavailableError):

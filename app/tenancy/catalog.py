@@ -13,7 +13,6 @@ from app.errors import ValidationFailedError
 from app.invalidation import GenerationCache, cached_response, company_state_cache
 from app.repository import TenantWriter
 from app.schemas import Page, StoredJSON
-from app.stored_answers import StoredAnswer, query_key
 from app.tenancy.branches import ensure_own_branch
 from app.tenancy.errors import DuplicateError
 from app.tenancy.models import Service
@@ -28,10 +27,6 @@ RULE_FIELDS = ("duration_minutes", "has_processing_time", *PHASE_FIELDS)
 def service_listings(cache: Cache, company_id: int) -> GenerationCache:
     """A company's service listings as sent, stale after any change to its services."""
     return company_state_cache(cache, company_id, "services")
-
-
-# A listing answered before (the same company, query and generation) is sent as stored.
-STORED_LISTINGS = StoredAnswer(key=query_key(ServiceQuery), copies=service_listings)
 
 
 def check_processing_time(values: Mapping[str, Any]) -> None:

@@ -6,13 +6,15 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.errors import problem_responses
 from app.schemas import IdPath, Page
-from app.stored_answers import answered_from_copies
-from app.tenancy.catalog import STORED_LISTINGS
+from app.stored_answers import StoredAnswer, answered_from_copies, query_key
+from app.tenancy.catalog import service_listings
 from app.tenancy.dependencies import CatalogServiceDep
 from app.tenancy.schemas import ServiceCreate, ServiceQuery, ServiceRead, ServiceUpdate
 
 router = APIRouter(prefix="/services", tags=["services"])
 ListQuery = Annotated[ServiceQuery, Query()]
+# A listing asked again (the same company, query and generation) is sent as stored.
+STORED_LISTINGS = StoredAnswer(key=query_key(ServiceQuery), copies=service_listings)
 
 
 @router.post(
