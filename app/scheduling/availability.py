@@ -127,7 +127,8 @@ class CalendarLoader(TenantScoped):
         self, branch_id: int, service_id: int, location: str, generation: int | None = None
     ) -> tuple[BookingContext, list[Staff]]:
         """`context` and `qualified_staff`; with `generation`, kept (and used) like calendars.
-        Kept rows are detached copies with every column loaded: read, never changed."""
+        Kept rows are read, never changed, and taken out of the reading session at once:
+        that request's rollback (a refused check) would otherwise expire them for all."""
 
         async def read() -> tuple[BookingContext, list[Staff]]:
             return (
@@ -137,8 +138,15 @@ class CalendarLoader(TenantScoped):
 
         if generation is None or self.computed is None:
             return await read()
+
+        async def read_detached() -> tuple[BookingContext, list[Staff]]:
+            context, qualified = await read()
+            for row in (context.company, context.branch, context.service, *qualified):
+                self.session.expunge(row)
+            return context, qualified
+
         key = ("bookable", self.company_id, generation, branch_id, service_id)
-        return await self.computed.get_or_compute(key, read)
+        return await self.computed.get_or_compute(key, read_detached)
 
     async def qualified_staff(self, branch_id: int, service_id: int) -> list[Staff]:
         stmt = (

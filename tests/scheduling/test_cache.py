@@ -73,6 +73,20 @@ class TestCacheInvalidation:
         assert again.status_code == 422, again.text
         assert "staff_id" in again.text
 
+    async def test_a_refused_check_leaves_the_kept_resolution_usable(self, company_client, salon):
+        """A check refused after the resolution was read (its transaction rolled back) must
+        not spoil the kept resolution for the next check of the same service."""
+        colour_with_ben = check_body(salon, local(1, 10)) | {
+            "service_id": salon.colour_id,
+            "staff_id": salon.ben_id,  # cuts only
+        }
+        refused = await company_client.post(CHECK, json=colour_with_ben)
+        assert refused.status_code == 422, refused.text
+        colour_with_anna = colour_with_ben | {"staff_id": salon.anna_id}
+        answered = await company_client.post(CHECK, json=colour_with_anna)
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["available"] is True
+
     async def test_cancellation_makes_the_slot_available_again(self, company_client, salon):
         body = check_body(salon, local(1, 10))
         created = (
