@@ -32,6 +32,9 @@ class CallbackRequest(IdMixin, TimestampMixin, TenantMixin, Base):
     __table_args__ = (
         # The escalation job scans open requests by due time.
         Index("ix_callback_requests_status_expires", "status", "expires_at"),
+        # A caller's open request is looked up (and locked) by phone on every new request
+        # from the voice agent: without this, a scan of every callback the company has.
+        Index("ix_callback_requests_company_phone_created", "company_id", "phone", "created_at"),
     )
 
     branch_id: Mapped[int] = mapped_column(
