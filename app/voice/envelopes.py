@@ -1,17 +1,21 @@
 """What Retell and Vapi send, verified and read into one shape.
 
 Retell signs the raw body: `x-retell-signature: v=<ms>,d=<hex HMAC-SHA256 of body + ms>`
-keyed with the Retell API key, valid 5 minutes either way. Vapi sends a shared secret in
-`x-vapi-secret`. Both are compared in constant time. Nothing is done before a request is
+keyed with the Retell API key, valid 5 minutes either way. Vapi authenticates in whichever
+way its server or credential is set up, each with VAPI_SECRET: the legacy `x-vapi-secret`
+header, a Bearer credential, or an HMAC credential (`x-signature` over the timestamp and
+the body). Everything is compared in constant time. Nothing is done before a request is
 verified.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,11 +40,53 @@ def verify_retell(raw_body: bytes, header: str | None, api_key: str | None, now_
         raise AuthenticationError("Invalid x-retell-signature.")
 
 
-def verify_vapi(header: str | None, secret: str | None) -> None:
+def verify_vapi(
+    raw_body: bytes, headers: Mapping[str, str], secret: str | None, now_ms: int
+) -> None:
+    """A Vapi request authenticated with VAPI_SECRET in any of Vapi's ways:
+    - `x-vapi-secret: <secret>`: a server's `secret` (Vapi's legacy setting);
+    - `Authorization: Bearer <secret>`: a Bearer custom credential (the prefix optional);
+    - `x-signature`: an HMAC custom credential (SHA-256, hex or base64) of
+      "{x-timestamp}.{body}", the timestamp within 5 minutes."""
     if not secret:
         raise AuthenticationError("Vapi requests are not enabled: VAPI_SECRET is unset.")
-    if not header or not hmac.compare_digest(header.encode(), secret.encode()):
-        raise AuthenticationError("Missing or invalid x-vapi-secret.")
+    if (given := headers.get("x-vapi-secret")) is not None:
+        if not _equal(given, secret):
+            raise AuthenticationError("Invalid x-vapi-secret.")
+        return
+    if authorization := headers.get("authorization", "").strip():
+        scheme, _, token = authorization.partition(" ")
+        if not _equal(token.strip() if scheme.lower() == "bearer" else authorization, secret):
+            raise AuthenticationError("Invalid Vapi bearer credential.")
+        return
+    if signature := headers.get("x-signature", "").strip():
+        _verify_vapi_hmac(raw_body, signature, headers.get("x-timestamp", ""), secret, now_ms)
+        return
+    raise AuthenticationError(
+        "Missing Vapi authentication: send x-vapi-secret, 'Authorization: Bearer <secret>' or "
+        "x-signature with x-timestamp, made with VAPI_SECRET."
+    )
+
+
+def _verify_vapi_hmac(
+    raw_body: bytes, signature: str, timestamp: str, secret: str, now_ms: int
+) -> None:
+    timestamp = timestamp.strip()
+    if not timestamp.isdigit() or len(timestamp) > 16:
+        raise AuthenticationError("Missing or malformed x-timestamp.")
+    sent_ms = int(timestamp) if len(timestamp) > 11 else int(timestamp) * 1000  # ms or s
+    if abs(now_ms - sent_ms) > WINDOW_MS:
+        raise AuthenticationError("Stale x-signature (more than 5 minutes off).")
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
+    given = signature.removeprefix("sha256=")
+    hex_ok = _equal(given.lower(), digest.hexdigest())
+    base64_ok = _equal(given, base64.b64encode(digest.digest()).decode())
+    if not (hex_ok or base64_ok):
+        raise AuthenticationError("Invalid x-signature.")
+
+
+def _equal(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 @dataclass(frozen=True)

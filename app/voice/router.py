@@ -1,7 +1,8 @@
 """Retell's and Vapi's requests, and the calls admin API.
 
 Retell: functions, the inbound-call answer and the call webhooks, each verified with
-`x-retell-signature` over the raw body. Vapi: tool calls with `x-vapi-secret`.
+`x-retell-signature` over the raw body. Vapi: tool calls, authenticated with VAPI_SECRET
+as `x-vapi-secret`, a Bearer credential or an HMAC credential (app.voice.envelopes).
 """
 
 from __future__ import annotations
@@ -47,7 +48,14 @@ RetellSignature = Annotated[
         "Retell API key>; 5 minutes either way."
     ),
 ]
-VapiSecret = Annotated[str | None, Header(description="The shared secret set in Vapi.")]
+VapiSecret = Annotated[
+    str | None,
+    Header(
+        description="VAPI_SECRET as the server's secret (Vapi's legacy setting). A Vapi custom "
+        "credential works too: Bearer (`Authorization: Bearer <VAPI_SECRET>`) or HMAC "
+        "(`x-signature`, SHA-256 of `{x-timestamp}.{body}` keyed with VAPI_SECRET)."
+    ),
+]
 
 
 async def _raw(request: Request) -> bytes:
@@ -161,8 +169,8 @@ async def retell_webhook(
 )
 async def vapi_tools(request: Request, settings: SettingsDep, x_vapi_secret: VapiSecret = None):
     """One result per tool call, each the same answer as Retell's, as one line of JSON."""
-    verify_vapi(x_vapi_secret, settings.vapi_secret)
     raw = await _raw(request)
+    verify_vapi(raw, request.headers, settings.vapi_secret, _now_ms())
     service = _voice(request)
     results = []
     for call in vapi_tool_calls(raw):

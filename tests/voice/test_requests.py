@@ -3,6 +3,9 @@ shape Vapi sends. A refused request does nothing: no call row, no booking."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import time
 
@@ -146,6 +149,20 @@ def vapi_message(*tool_calls: dict, **message) -> dict:
     }
 
 
+def vapi_hmac(
+    raw: bytes, sent_at: float, unit: str, encoding: str, secret: str = VAPI_SECRET
+) -> dict[str, str]:
+    """The headers of Vapi's HMAC custom credential (SHA-256 of "{timestamp}.{body}")."""
+    timestamp = str(int(sent_at * 1000) if unit == "milliseconds" else int(sent_at))
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw, hashlib.sha256)
+    signature = {
+        "hex": digest.hexdigest(),
+        "base64": base64.b64encode(digest.digest()).decode(),
+        "prefixed": "sha256=" + digest.hexdigest(),
+    }[encoding]
+    return {"content-type": "application/json", "x-signature": signature, "x-timestamp": timestamp}
+
+
 class TestVapi:
     async def test_every_tool_call_shape_is_answered_in_order(self, voice_http):
         body = vapi_message(
@@ -188,6 +205,47 @@ class TestVapi:
         headers = {"x-vapi-secret": secret} if secret is not None else {}
         body = vapi_message({"id": "a", "function": {"name": "list_services"}})
         response = await voice_http.post("/voice/vapi/tools", json=body, headers=headers)
+        assert response.status_code == 401
+        assert await table_count(db, "calls") == 0
+
+    @pytest.mark.parametrize(
+        "authorization", [f"Bearer {VAPI_SECRET}", f"bearer {VAPI_SECRET}", VAPI_SECRET]
+    )
+    async def test_a_bearer_credential_is_accepted(self, voice_http, authorization):
+        body = vapi_message({"id": "a", "function": {"name": "list_services"}})
+        response = await voice_http.post(
+            "/voice/vapi/tools", json=body, headers={"Authorization": authorization}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["results"][0]["toolCallId"] == "a"
+
+    @pytest.mark.parametrize("authorization", ["Bearer wrong", "Bearer ", f"Basic {VAPI_SECRET}"])
+    async def test_a_wrong_bearer_credential_is_401(self, voice_http, db, authorization):
+        body = vapi_message({"id": "a", "function": {"name": "list_services"}})
+        response = await voice_http.post(
+            "/voice/vapi/tools", json=body, headers={"Authorization": authorization}
+        )
+        assert response.status_code == 401
+        assert await table_count(db, "calls") == 0
+
+    @pytest.mark.parametrize("unit", ["seconds", "milliseconds"])
+    @pytest.mark.parametrize("encoding", ["hex", "base64", "prefixed"])
+    async def test_an_hmac_credential_is_accepted(self, voice_http, unit, encoding):
+        raw = json.dumps(vapi_message({"id": "a", "function": {"name": "list_services"}}))
+        headers = vapi_hmac(raw.encode(), time.time(), unit, encoding)
+        response = await voice_http.post("/voice/vapi/tools", content=raw, headers=headers)
+        assert response.status_code == 200, response.text
+
+    @pytest.mark.parametrize("fault", ["stale", "other-body", "other-secret", "no-timestamp"])
+    async def test_a_wrong_hmac_credential_is_401(self, voice_http, db, fault):
+        raw = json.dumps(vapi_message({"id": "a", "function": {"name": "list_services"}}))
+        signed = raw.replace('"a"', '"b"') if fault == "other-body" else raw
+        sent_at = time.time() - 301 if fault == "stale" else time.time()
+        secret = "another-secret" if fault == "other-secret" else VAPI_SECRET
+        headers = vapi_hmac(signed.encode(), sent_at, "seconds", "hex", secret)
+        if fault == "no-timestamp":
+            del headers["x-timestamp"]
+        response = await voice_http.post("/voice/vapi/tools", content=raw, headers=headers)
         assert response.status_code == 401
         assert await table_count(db, "calls") == 0
 
