@@ -201,3 +201,10 @@ async def company_state_changed(session: AsyncSession, cache: Cache, company_id:
     """Call in every transaction that changes what a company can book or lists: the copies
     go stale when it commits."""
     await company_state_cache(cache, company_id).invalidate(session)
+
+
+async def policy_targets_changed(session: AsyncSession, cache: Cache, company_id: int) -> None:
+    """Call in every transaction that changes what an effective policy is resolved through
+    (a staff member's or a service's branch, which entities exist): the company's effective
+    policies go stale when it commits."""
+    await GenerationCache(cache, POLICIES, company_id, 0).invalidate(session)

@@ -15,7 +15,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from app.cache import Cache
 from app.errors import NotFoundError
-from app.invalidation import company_state_changed
+from app.invalidation import company_state_changed, policy_targets_changed
 from app.schemas import Page
 
 ModelT = TypeVar("ModelT")
@@ -58,7 +58,8 @@ class TenantScoped:
 class TenantWriter(TenantScoped):
     """Base for services whose writes change what the company can book (staff, hours,
     services, branches): each such write calls `bookable_changed` in its transaction, so
-    no cached availability or listing from before it is served after it commits."""
+    no cached availability, listing or effective policy from before it is served after it
+    commits."""
 
     def __init__(self, session: AsyncSession, company_id: int, cache: Cache) -> None:
         super().__init__(session, company_id)
@@ -66,6 +67,8 @@ class TenantWriter(TenantScoped):
 
     async def bookable_changed(self) -> None:
         await company_state_changed(self.session, self.cache, self.company_id)
+        # Effective policies are resolved through the same staff, services and branches.
+        await policy_targets_changed(self.session, self.cache, self.company_id)
 
 
 def _label(model: type[Any]) -> str:

@@ -204,3 +204,24 @@ class TestCache:
             assert (await effective(other, **all_ids(salon)))["config"] == {"fee": 2.0}
             await set_policy(other, "staff", salon.anna_id, config={"fee": 3})
             assert (await effective(company_client, **all_ids(salon)))["config"] == {"fee": 3.0}
+
+
+class TestResolutionFollowsTheSalon:
+    """What an effective policy is resolved for (a staff member's branch, a service's own
+    branch) changes with the salon: the next resolution follows at once, never a copy."""
+
+    async def test_a_stylist_moving_branch_takes_the_new_branchs_policy_at_once(
+        self, company_client, salon, db
+    ):
+        north = await factories.make_branch(db, salon.company_id, name="Nord")
+        await set_policy(company_client, "branch", salon.branch_id, config={"fee": 5})
+        await set_policy(company_client, "branch", north.id, config={"fee": 20})
+        before = await effective(company_client, staff_id=salon.anna_id)
+        assert before["config"] == {"fee": 5.0}
+        moved = await company_client.patch(
+            f"/api/v1/staff/{salon.anna_id}", json={"branch_id": north.id}
+        )
+        assert moved.status_code == 200, moved.text
+        after = await effective(company_client, staff_id=salon.anna_id)
+        assert after["target"]["branch_id"] == north.id
+        assert after["config"] == {"fee": 20.0}
