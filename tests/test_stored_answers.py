@@ -274,12 +274,13 @@ class TestOneRateLimitCount:
 
 APPOINTMENTS = "/api/v1/appointments"
 SERVICES = "/api/v1/services"
+POLICY = "/api/v1/policies/effective"
 DAY = "date_from=2026-12-01T00:00:00&date_to=2026-12-02T00:00:00"
 
 
 class TestListingsSameAnswersAsTheRoute:
-    """Listings with stored answers on and off: the same answers, for plain queries (sent
-    from the copy) and for every other kind (judged by the route)."""
+    """Listings and effective policies with stored answers on and off: the same answers,
+    for plain queries (sent from the copy) and for every other kind (judged by the route)."""
 
     @pytest.mark.parametrize(
         ("path", "query"),
@@ -304,6 +305,13 @@ class TestListingsSameAnswersAsTheRoute:
             (SERVICES, "limit=201"),
             (SERVICES, "branch_id=1&limit=5"),
             (SERVICES, "is_active=true&is_active=false"),
+            (POLICY, "policy_type=cancellation"),
+            (POLICY, "policy_type=cancellation&staff_id=1"),
+            (POLICY, "policy_type=reschedule&service_id=1&branch_id=1&staff_id=1"),
+            (POLICY, "policy_type=cancellation&staff_id=999"),
+            (POLICY, "policy_type=bogus"),
+            (POLICY, "staff_id=1"),
+            (POLICY, "policy_type=cancellation&policy_type=reschedule"),
         ],
     )
     @pytest.mark.parametrize("key", ["own", "none", "admin", "other-tenant"])
@@ -313,6 +321,11 @@ class TestListingsSameAnswersAsTheRoute:
                 APPOINTMENTS, json=booking(salon, local(1, 10), staff=salon.anna_id)
             )
             assert booked.status_code == 201, booked.text
+            policy = await warm.put(
+                f"/api/v1/policies/company/{tenant.company_id}/cancellation",
+                json={"config": {"hours_before": 24}},
+            )
+            assert policy.status_code in (200, 201), policy.text
             await warm.get(f"{path}?{query}")  # a copy, where the route keeps one
         headers = {
             "own": {"Authorization": f"Bearer {tenant.api_key}"},
@@ -418,3 +431,16 @@ class TestRequestsTheLayerLeavesToTheRoute:
         app.router.routes.insert(0, app.router.routes.pop())  # matched first from now on
         answered = await company_client.get(SERVICES)
         assert answered.json() == {"shadowed": True}
+
+
+class TestEffectivePolicies:
+    async def test_a_policy_change_is_answered_at_once(self, company_client, tenant, salon):
+        url = f"{POLICY}?policy_type=cancellation&staff_id={salon.anna_id}"
+        target = f"/api/v1/policies/company/{tenant.company_id}/cancellation"
+        await company_client.put(target, json={"config": {"hours_before": 24}})
+        first = await company_client.get(url)
+        again = await company_client.get(url)
+        assert again.content == first.content
+        assert first.json()["config"] == {"hours_before": 24}
+        await company_client.put(target, json={"config": {"hours_before": 48}})
+        assert (await company_client.get(url)).json()["config"] == {"hours_before": 48}

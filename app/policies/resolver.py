@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cache import Cache
 from app.inheritance import LEVEL_ORDER, Layer, Merged, merge_layers
-from app.invalidation import POLICIES, GenerationCache
+from app.invalidation import POLICIES, GenerationCache, cached_response
 from app.policies.models import PolicyConfiguration
+from app.policies.schemas import EffectivePolicyQuery, EffectivePolicyRead
 from app.repository import TenantScoped
+from app.schemas import StoredJSON
 from app.tenancy.models import Branch, Service, Staff
 
 CACHE_TTL_SECONDS = 300
@@ -91,6 +93,13 @@ def policy_cache(cache: Cache, company_id: int) -> GenerationCache:
     return GenerationCache(cache, POLICIES, company_id, CACHE_TTL_SECONDS)
 
 
+def policy_answers(cache: Cache, company_id: int) -> GenerationCache:
+    """GET /policies/effective's answers as sent: stale with the effective policies."""
+    return GenerationCache(
+        cache, "policy-answers", company_id, CACHE_TTL_SECONDS, generation=POLICIES
+    )
+
+
 class PolicyResolver(TenantScoped):
     def __init__(self, session: AsyncSession, company_id: int, cache: Cache) -> None:
         super().__init__(session, company_id)
@@ -110,6 +119,22 @@ class PolicyResolver(TenantScoped):
         member's branch takes part, else the service's own branch (if it has one).
         """
         return await self._resolve(policy_type, branch_id, service_id, staff_id, target=None)
+
+    async def effective_response(self, query: EffectivePolicyQuery) -> StoredJSON:
+        """`effective` as the response's JSON, kept under the policy generation, so a
+        repeated question is answered with the bytes sent before."""
+
+        async def answer() -> EffectivePolicyRead:
+            policy = await self.effective(
+                query.policy_type,
+                staff_id=query.staff_id,
+                service_id=query.service_id,
+                branch_id=query.branch_id,
+            )
+            return EffectivePolicyRead.model_validate(policy.to_dict())
+
+        answers = policy_answers(self.cache.cache, self.company_id)
+        return await cached_response(answers, query.model_dump_json(), answer)
 
     async def for_appointment(self, policy_type: str, appointment: Any) -> EffectivePolicy:
         """`appointment`: anything with branch_id, service_id and staff_id."""

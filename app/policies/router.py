@@ -11,6 +11,7 @@ from app.policies.dependencies import (
     PolicyResolverDep,
 )
 from app.policies.models import PolicyLevel, PolicyType
+from app.policies.resolver import policy_answers
 from app.policies.schemas import (
     EffectivePolicyQuery,
     EffectivePolicyRead,
@@ -21,8 +22,11 @@ from app.policies.schemas import (
     PolicyWrite,
 )
 from app.schemas import IdPath, Page
+from app.stored_answers import StoredAnswer, answered_from_copies, query_key
 
 router = APIRouter()
+# An effective policy asked again (the same company, query and generation) is sent as stored.
+STORED_EFFECTIVE = StoredAnswer(key=query_key(EffectivePolicyQuery), copies=policy_answers)
 LevelPath = Annotated[
     PolicyLevel,
     Path(description="The level the policy is set on: company, branch, service or staff."),
@@ -38,18 +42,13 @@ TARGET = "/policies/{level}/{entity_id}/{policy_type}"
     summary="The policy that applies to a staff member, service and branch, and why",
     responses=problem_responses(401, 403, 404, 422),
 )
+@answered_from_copies(STORED_EFFECTIVE)
 async def get_effective_policy(
     query: Annotated[EffectivePolicyQuery, Query()], resolver: PolicyResolverDep
 ):
     """Company, branch, service and staff configs merged in that order (a key a level leaves
     out is inherited); `sources` names the level, entity and policy of every key."""
-    policy = await resolver.effective(
-        query.policy_type,
-        staff_id=query.staff_id,
-        service_id=query.service_id,
-        branch_id=query.branch_id,
-    )
-    return policy.to_dict()
+    return Response(await resolver.effective_response(query), media_type="application/json")
 
 
 @router.get(
