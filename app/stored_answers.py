@@ -13,8 +13,10 @@ a revoked key, a stalled Redis and a booking since are honoured as on the route.
 else goes to the route untouched, with the tenant already resolved (never counted twice):
 - no copy stored (or none to be trusted);
 - a body or query the route's key function does not accept (the route answers its 422);
-- a body sent as anything but JSON;
-- an admin key (the route answers its 403).
+- a body sent as anything but JSON, or over MAX_KEYED_BODY_BYTES;
+- a client gone before its body arrived (the route sees the same messages);
+- an admin key (the route answers its 403);
+- a method and path the router would send to an earlier route.
 """
 
 from __future__ import annotations
