@@ -207,4 +207,5 @@ async def policy_targets_changed(session: AsyncSession, cache: Cache, company_id
     """Call in every transaction that changes what an effective policy is resolved through
     (a staff member's or a service's branch, which entities exist): the company's effective
     policies go stale when it commits."""
-    await GenerationCache(cache, POLICIES, company_id, 0).invalidate(session)
+    # Only the generation is bumped here: the TTL of the copies is the policies' own.
+    await GenerationCache(cache, POLICIES, company_id, ttl_seconds=0).invalidate(session)

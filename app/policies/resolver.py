@@ -104,6 +104,7 @@ class PolicyResolver(TenantScoped):
     def __init__(self, session: AsyncSession, company_id: int, cache: Cache) -> None:
         super().__init__(session, company_id)
         self.cache = policy_cache(cache, company_id)
+        self.answers = policy_answers(cache, company_id)
 
     async def effective(
         self,
@@ -133,8 +134,7 @@ class PolicyResolver(TenantScoped):
             )
             return EffectivePolicyRead.model_validate(policy.to_dict())
 
-        answers = policy_answers(self.cache.cache, self.company_id)
-        return await cached_response(answers, query.model_dump_json(), answer)
+        return await cached_response(self.answers, query.model_dump_json(), answer)
 
     async def for_appointment(self, policy_type: str, appointment: Any) -> EffectivePolicy:
         """`appointment`: anything with branch_id, service_id and staff_id."""

@@ -169,6 +169,8 @@ async def retell_webhook(
 )
 async def vapi_tools(request: Request, settings: SettingsDep, x_vapi_secret: VapiSecret = None):
     """One result per tool call, each the same answer as Retell's, as one line of JSON."""
+    # `x_vapi_secret` is declared for the OpenAPI document only: verify_vapi reads it and
+    # the other credential headers (Authorization, x-signature) from the request itself.
     raw = await _raw(request)
     verify_vapi(raw, request.headers, settings.vapi_secret, _now_ms())
     service = _voice(request)
