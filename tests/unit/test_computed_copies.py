@@ -48,34 +48,25 @@ async def test_other_keys_are_computed_apart():
     assert await asyncio.gather(*tasks) == ["a", "b"]
 
 
-async def test_when_the_computation_fails_its_waiters_compute_their_own():
+@pytest.mark.parametrize("ending", ["fails", "cancelled"])
+async def test_when_the_computation_ends_without_a_value_a_waiter_computes_it(ending):
+    """The first computation fails, or its request is cancelled (the client hung up): the
+    waiter computes the value itself, once, and keeps it for the next caller."""
     copies = ComputedCopies()
-    failing = SlowRead(fail=True)
-    first = asyncio.create_task(copies.get_or_compute(("k",), failing))
+    first_read = SlowRead(fail=True)
+    first = asyncio.create_task(copies.get_or_compute(("k",), first_read))
     await asyncio.sleep(0)
     own = SlowRead("own")
     own.release.set()
     waiter = asyncio.create_task(copies.get_or_compute(("k",), own))
     await asyncio.sleep(0)
-    failing.release.set()
-    with pytest.raises(RuntimeError):
-        await first
+    if ending == "fails":
+        first_read.release.set()
+    else:
+        first.cancel()
     assert await waiter == "own"
     assert own.calls == 1
-
-
-async def test_when_the_computing_request_is_cancelled_its_waiters_still_answer():
-    copies = ComputedCopies()
-    never = SlowRead()
-    first = asyncio.create_task(copies.get_or_compute(("k",), never))
-    await asyncio.sleep(0)
-    own = SlowRead("own")
-    own.release.set()
-    waiter = asyncio.create_task(copies.get_or_compute(("k",), own))
-    await asyncio.sleep(0)
-    first.cancel()  # the client hung up
-    assert await waiter == "own"
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(RuntimeError if ending == "fails" else asyncio.CancelledError):
         await first
     assert await copies.get_or_compute(("k",), SlowRead()) == "own"  # kept by the waiter
 
